@@ -1,0 +1,29 @@
+import { randomBytes } from 'node:crypto';
+
+// W3C trace context (https://www.w3.org/TR/trace-context/). The ingest continues the caller's trace
+// when the request carries a valid `traceparent` and starts a new one otherwise; the value then
+// travels with the message so consumers' logs join the same trace.
+
+const traceparentPattern = /^00-([0-9a-f]{32})-([0-9a-f]{16})-([0-9a-f]{2})$/;
+
+export interface TraceContext {
+  traceId: string;
+  spanId: string;
+  traceparent: string;
+}
+
+export function parseTraceparent(value: string | undefined): TraceContext | undefined {
+  const match = value === undefined ? null : traceparentPattern.exec(value.trim());
+  if (match === null) return undefined;
+  const [, traceId, spanId] = match as unknown as [string, string, string];
+  if (/^0+$/.test(traceId) || /^0+$/.test(spanId)) return undefined;
+  return { traceId, spanId, traceparent: value!.trim() };
+}
+
+/** Continues `incoming` with a new span, or starts a new sampled trace. */
+export function childTrace(incoming: TraceContext | undefined): TraceContext {
+  const traceId = incoming?.traceId ?? randomBytes(16).toString('hex');
+  const spanId = randomBytes(8).toString('hex');
+  const flags = incoming?.traceparent.slice(-2) ?? '01';
+  return { traceId, spanId, traceparent: `00-${traceId}-${spanId}-${flags}` };
+}

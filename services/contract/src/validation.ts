@@ -1,0 +1,81 @@
+import { Ajv, type ErrorObject, type ValidateFunction } from 'ajv';
+import addFormatsModule from 'ajv-formats';
+import type { Catalog } from './catalog.ts';
+import type { FieldProblem } from './problems.ts';
+
+// ajv-formats is CommonJS; under NodeNext its default import is the module object.
+const addFormats = addFormatsModule as unknown as (ajv: Ajv) => Ajv;
+
+/** Validates event data against its type's schema, compiled once per type at start-up. */
+export class DataValidator {
+  private readonly validators = new Map<string, ValidateFunction>();
+
+  constructor(catalog: Catalog) {
+    // $data lets one field refer to another, as endDate refers to startDate.
+    const ajv = new Ajv({ allErrors: true, $data: true, strict: true, strictTypes: false });
+    addFormats(ajv);
+    for (const [type, entry] of catalog.types) {
+      this.validators.set(type, ajv.compile(entry.dataSchema));
+    }
+  }
+
+  hasType(type: string): boolean {
+    return this.validators.has(type);
+  }
+
+  knownTypes(): string[] {
+    return [...this.validators.keys()];
+  }
+
+  /** Returns every problem with `data`, each pointing below `pointerPrefix`; empty when valid. */
+  validate(type: string, data: unknown, pointerPrefix: string): FieldProblem[] {
+    const validate = this.validators.get(type);
+    if (validate === undefined) {
+      return [{ pointer: pointerPrefix, detail: `unknown event type "${type}"` }];
+    }
+    if (validate(data)) return [];
+    return (validate.errors ?? []).map((error) => describeError(error, pointerPrefix));
+  }
+}
+
+function describeError(error: ErrorObject, pointerPrefix: string): FieldProblem {
+  const pointer = pointerPrefix + error.instancePath;
+  const params = error.params as Record<string, unknown>;
+
+  switch (error.keyword) {
+    case 'required':
+      return { pointer: `${pointer}/${String(params.missingProperty)}`, detail: `missing required field "${String(params.missingProperty)}"` };
+    case 'additionalProperties':
+      return {
+        pointer: `${pointer}/${String(params.additionalProperty)}`,
+        detail: `unknown field "${String(params.additionalProperty)}"; remove it or add it to the event type's schema`,
+      };
+    case 'type':
+      return { pointer, detail: `must be a ${String(params.type)}` };
+    case 'enum':
+      return { pointer, detail: `must be one of ${(params.allowedValues as unknown[]).map((value) => JSON.stringify(value)).join(', ')}` };
+    case 'format':
+      return { pointer, detail: formatHint(String(params.format)) };
+    case 'formatMinimum':
+      return { pointer, detail: `must not be before ${String(params.limit)}` };
+    case 'minLength':
+      return { pointer, detail: Number(params.limit) === 1 ? 'must not be empty' : `must be at least ${String(params.limit)} characters long` };
+    case 'maxLength':
+      return { pointer, detail: `must be at most ${String(params.limit)} characters long` };
+    case 'pattern':
+      return { pointer, detail: 'may contain only letters, digits, ".", "_" and "-", starting with a letter or digit' };
+    default:
+      return { pointer, detail: error.message ?? 'is invalid' };
+  }
+}
+
+function formatHint(format: string): string {
+  switch (format) {
+    case 'date':
+      return 'must be a calendar date in ISO 8601 form, such as 2027-01-04';
+    case 'email':
+      return 'must be an email address, such as ada@example.com';
+    default:
+      return `must match format "${format}"`;
+  }
+}
