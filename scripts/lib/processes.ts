@@ -1,0 +1,75 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import { setTimeout as sleep } from 'node:timers/promises';
+
+// Starts the services as child processes from their built output and waits for their health
+// endpoints, for the local stack, the end-to-end test and the benchmark.
+
+export interface ServiceProcess {
+  name: string;
+  url: string;
+  process: ChildProcess;
+  /** Resolves with the exit code (or the signal name) once the process has exited. */
+  exited: Promise<number | string>;
+  stop(signal?: NodeJS.Signals, timeoutMillis?: number): Promise<number | string>;
+}
+
+export interface StartServiceOptions {
+  name: string;
+  /** Path of the entry file, for example dist/ingest/server.mjs. */
+  entry: string;
+  port: number;
+  env: Record<string, string>;
+  /** Where the child's output goes: inherited by default, or a callback per line. */
+  onOutput?: (line: string) => void;
+  nodeArguments?: string[];
+  healthTimeoutMillis?: number;
+}
+
+export async function startService(options: StartServiceOptions): Promise<ServiceProcess> {
+  const child = spawn(process.execPath, [...(options.nodeArguments ?? []), options.entry], {
+    env: { ...process.env, ...options.env, PORT: String(options.port), HOST: '127.0.0.1' },
+    stdio: options.onOutput === undefined ? ['ignore', 'inherit', 'inherit'] : ['ignore', 'pipe', 'pipe'],
+  });
+  if (options.onOutput !== undefined) {
+    const forward = (chunk: Buffer) => chunk.toString().split('\n').filter(Boolean).forEach(options.onOutput!);
+    child.stdout?.on('data', forward);
+    child.stderr?.on('data', forward);
+  }
+  const exited = new Promise<number | string>((resolve) => child.once('exit', (code, signal) => resolve(code ?? signal ?? 'unknown')));
+  const url = `http://127.0.0.1:${options.port}`;
+
+  const service: ServiceProcess = {
+    name: options.name,
+    url,
+    process: child,
+    exited,
+    async stop(signal = 'SIGTERM', timeoutMillis = 12_000) {
+      if (child.exitCode !== null || child.signalCode !== null) return exited;
+      child.kill(signal);
+      const timer = setTimeout(() => child.kill('SIGKILL'), timeoutMillis);
+      const result = await exited;
+      clearTimeout(timer);
+      return result;
+    },
+  };
+  await waitForHealth(service, options.healthTimeoutMillis ?? 20_000);
+  return service;
+}
+
+async function waitForHealth(service: ServiceProcess, timeoutMillis: number): Promise<void> {
+  const deadline = Date.now() + timeoutMillis;
+  let exitCode: number | string | undefined;
+  void service.exited.then((code) => (exitCode = code));
+  while (Date.now() < deadline) {
+    if (exitCode !== undefined) throw new Error(`${service.name} exited with ${exitCode} before it became healthy.`);
+    try {
+      const response = await fetch(`${service.url}/health`);
+      if (response.ok) return;
+    } catch {
+      // Not listening yet.
+    }
+    await sleep(50);
+  }
+  await service.stop('SIGKILL');
+  throw new Error(`${service.name} did not answer GET ${service.url}/health within ${timeoutMillis} ms.`);
+}
