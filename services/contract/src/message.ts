@@ -1,5 +1,6 @@
 import type { Catalog } from './catalog.ts';
 import { isRfc3339, type HrCloudEvent } from './cloudevent.ts';
+import type { FieldProblem } from './problems.ts';
 import type { DataValidator } from './validation.ts';
 
 // How an HR event travels on the topic. The CloudEvents context is carried in `ce-*` attributes,
@@ -54,9 +55,16 @@ export class PoisonMessageError extends Error {
 
   readonly reason: PoisonReason;
 
-  constructor(reason: PoisonReason, message: string) {
+  /**
+   * The field problems behind an `invalid-data` error (empty for other reasons). A pointer names a
+   * field without its value, so consumers can log the pointers where the message would show data.
+   */
+  readonly problems: FieldProblem[];
+
+  constructor(reason: PoisonReason, message: string, problems: FieldProblem[] = []) {
     super(message);
     this.reason = reason;
+    this.problems = problems;
   }
 }
 
@@ -94,7 +102,7 @@ export function fromPubSubMessage(
   const problems = validator.validate(type, eventData, '/data');
   if (problems.length > 0) {
     const summary = problems.map((problem) => `${problem.pointer} ${problem.detail}`).join('; ');
-    throw new PoisonMessageError('invalid-data', `data does not match the ${type} schema: ${summary}`);
+    throw new PoisonMessageError('invalid-data', `data does not match the ${type} schema: ${summary}`, problems);
   }
 
   const extensions: Record<string, string> = {};

@@ -11,6 +11,7 @@ export const ProblemType = {
   payloadTooLarge: `${base}payload-too-large`,
   batchTooLarge: `${base}batch-too-large`,
   notFound: `${base}not-found`,
+  methodNotAllowed: `${base}method-not-allowed`,
   ambiguousEventId: `${base}ambiguous-event-id`,
   unauthenticated: `${base}unauthenticated`,
   forbidden: `${base}forbidden`,
