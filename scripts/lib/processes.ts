@@ -30,8 +30,19 @@ export async function startService(options: StartServiceOptions): Promise<Servic
     env: { ...process.env, ...options.env, PORT: String(options.port), HOST: '127.0.0.1' },
     stdio: options.onOutput === undefined ? ['ignore', 'inherit', 'inherit'] : ['ignore', 'pipe', 'pipe'],
   });
+  // The last lines are kept for the error message when the service fails to start.
+  const recentLines: string[] = [];
   if (options.onOutput !== undefined) {
-    const forward = (chunk: Buffer) => chunk.toString().split('\n').filter(Boolean).forEach(options.onOutput!);
+    const forward = (chunk: Buffer) =>
+      chunk
+        .toString()
+        .split('\n')
+        .filter(Boolean)
+        .forEach((line) => {
+          recentLines.push(line);
+          if (recentLines.length > 20) recentLines.shift();
+          options.onOutput!(line);
+        });
     child.stdout?.on('data', forward);
     child.stderr?.on('data', forward);
   }
@@ -52,7 +63,12 @@ export async function startService(options: StartServiceOptions): Promise<Servic
       return result;
     },
   };
-  await waitForHealth(service, options.healthTimeoutMillis ?? 20_000);
+  try {
+    await waitForHealth(service, options.healthTimeoutMillis ?? 20_000);
+  } catch (error) {
+    const output = recentLines.length === 0 ? '' : `\nIts last output:\n${recentLines.join('\n')}`;
+    throw new Error(`${(error as Error).message}${output}`, { cause: error });
+  }
   return service;
 }
 

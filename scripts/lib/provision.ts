@@ -54,7 +54,12 @@ export async function provisionTopology(options: ProvisionOptions): Promise<void
 function subscriptionOptions(settings: SubscriptionSettings, deadLetterTopic: string): CreateSubscriptionOptions {
   const options: CreateSubscriptionOptions = {
     ackDeadlineSeconds: settings.ackDeadlineSeconds,
-    enableMessageOrdering: settings.enableMessageOrdering,
+    // NOTE: message ordering stays off on the emulator. The Pub/Sub emulator 0.8.20 never moves a
+    // message from an ordered subscription to its dead-letter topic: once a message reaches its
+    // maximum delivery attempts, every streaming pull on that subscription fails with UNKNOWN and
+    // nothing more is delivered. The directory does not depend on delivery order (the newest event
+    // time wins), and real Pub/Sub gets ordering from the Pulumi program.
+    enableMessageOrdering: false,
     messageRetentionDuration: { seconds: settings.messageRetentionSeconds },
     retryPolicy: {
       minimumBackoff: { seconds: settings.minimumBackoffSeconds },
