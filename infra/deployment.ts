@@ -10,19 +10,23 @@ import { Ingest } from './components/ingest.ts';
 import { Messaging } from './components/messaging.ts';
 import { PullWorker } from './components/pull-worker.ts';
 import { PushConsumer } from './components/push-consumer.ts';
-import type { ServiceEnvironment } from './components/run.ts';
+import { deterministicUrl, type ServiceEnvironment } from './components/run.ts';
+import { IngestSources } from './components/sources.ts';
 import type { Settings } from './settings.ts';
 
 // Composes one component per concern, in the order their inputs flow. APIs, identities, Firestore
 // and images come first. The push consumer precedes Pub/Sub, because the push subscription needs its
 // URL. The ingest and the pull worker follow Pub/Sub, because they need the topic and subscription
-// names. The load balancer and the alerts come last.
+// names, and the ingest also follows the secret with its sources. The load balancer and the alerts
+// come last.
 
 export interface DeploymentOutputs {
   /** URL that clients send events to: the load balancer's URL, or the one ingest service's URL. */
   ingestUrl: pulumi.Output<string>;
   /** run.app URL per ingest region. */
   ingestUrls: pulumi.Output<Record<string, string>>;
+  /** The audience that sources request ID tokens for: `https://<domain>`, or the first region's deterministic URL. */
+  ingestAudience: pulumi.Output<string>;
   /** The load balancer's IP address, for the domain's DNS record; null without a load balancer. */
   loadBalancerAddress: pulumi.Output<string | null>;
   topicName: pulumi.Output<string>;
@@ -101,14 +105,33 @@ export function createDeployment(settings: Settings): DeploymentOutputs {
     apis: enabled,
   });
 
+  const sources = new IngestSources('ingest-sources', {
+    project,
+    secretId: `${namePrefix}-ingest-sources`,
+    sources: settings.sources,
+    accessorMember: memberOf(identities.ingest),
+    apis: enabled,
+  });
+
+  // ID tokens name the URL they were requested for. The ingest accepts its domain and the
+  // deterministic run.app URL of each region. Both are known before the services exist, unlike the
+  // URL a service reports after creation.
+  const ingestServiceName = `${namePrefix}-ingest`;
+  const audiences = [
+    ...(settings.domain === undefined ? [] : [pulumi.output(`https://${settings.domain}`)]),
+    ...settings.ingestRegions.map((ingestRegion) => deterministicUrl(ingestServiceName, apis.projectNumber, ingestRegion)),
+  ];
+
   const ingest = new Ingest('ingest', {
     project,
-    serviceName: `${namePrefix}-ingest`,
+    serviceName: ingestServiceName,
     regions: settings.ingestRegions,
     image: images.refs.ingest,
     serviceAccountEmail: identities.ingest.email,
     environment,
     topicName: messaging.topic.name,
+    sources: { secretId: sources.secret.secretId, version: sources.version.version, ready: [sources.accessorGrant] },
+    audience: pulumi.all(audiences).apply((urls) => urls.join(',')),
     public: settings.ingestPublic,
     behindLoadBalancer: settings.loadBalancer,
     minInstances: settings.ingestMinInstances,
@@ -161,6 +184,7 @@ export function createDeployment(settings: Settings): DeploymentOutputs {
   return {
     ingestUrl: edge ? edge.url : ingest.urls.apply((urls) => urls[firstRegion] ?? ''),
     ingestUrls: ingest.urls,
+    ingestAudience: audiences[0] as pulumi.Output<string>,
     loadBalancerAddress: edge ? edge.address.address : pulumi.output(null),
     topicName: messaging.topic.name,
     deadLetterTopicName: messaging.deadLetterTopic.name,

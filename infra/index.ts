@@ -8,6 +8,7 @@ const deployment = createDeployment(readSettings());
 
 export const ingestUrl = deployment.ingestUrl;
 export const ingestUrls = deployment.ingestUrls;
+export const ingestAudience = deployment.ingestAudience;
 export const loadBalancerAddress = deployment.loadBalancerAddress;
 export const topicName = deployment.topicName;
 export const deadLetterTopicName = deployment.deadLetterTopicName;

@@ -1,4 +1,6 @@
+import { readFileSync } from 'node:fs';
 import * as pulumi from '@pulumi/pulumi';
+import { loadCatalog, parseSources, SourcesFileError, type SourcesFile } from '@hr-events/contract';
 
 // Stack settings: read once, validated before any resource is created, with every default in
 // `defaults` below. Each error names the setting, the rule, the value found and the command that
@@ -46,6 +48,8 @@ export interface Settings {
   logLevel: (typeof logLevels)[number];
   alertOldestUnackedSeconds: number;
   alertEmail?: string;
+  /** The ingest's sources file: principals, key hashes, service accounts and policies. */
+  sources: SourcesFile;
 }
 
 export const defaults = {
@@ -165,6 +169,7 @@ class SettingsReader {
       logLevel: this.readChoice('logLevel', logLevels) ?? defaults.logLevel,
       alertOldestUnackedSeconds: this.readInteger('alertOldestUnackedSeconds', 60, 7 * 24 * 3600) ?? defaults.alertOldestUnackedSeconds,
       alertEmail: this.readPattern(this.key('alertEmail'), this.source.get('alertEmail'), emailPattern, 'an email address'),
+      sources: this.readSources(),
     };
   }
 
@@ -291,6 +296,39 @@ class SettingsReader {
     }
     if (this.problems.length > problemCount) return undefined;
     return refs as unknown as ImageRefs;
+  }
+
+  /**
+   * Reads the sources from `sources` (the file's JSON as a config object) or from the file that
+   * `sourcesFile` names, relative to the project folder. Without either, the ingest gets no
+   * principals and rejects every request until sources are added.
+   */
+  private readSources(): SourcesFile {
+    const inline = this.source.get('sources');
+    const path = this.source.get('sourcesFile');
+    const none: SourcesFile = { principals: [] };
+    if (inline !== undefined && path !== undefined) {
+      this.problems.push(`${this.key('sources')} and ${this.key('sourcesFile')} are both set; keep one, for example with \`pulumi config rm ${this.key('sources')}\`.`);
+      return none;
+    }
+    if (inline === undefined && path === undefined) return none;
+
+    const origin = inline !== undefined ? this.key('sources') : `${this.key('sourcesFile')} (${path})`;
+    const fix = inline !== undefined ? `Fix the value of ${this.key('sources')} in the stack file (Pulumi.<stack>.yaml).` : `Fix it in ${path}.`;
+    let value: unknown;
+    try {
+      value = JSON.parse(inline ?? readFileSync(path as string, 'utf8'));
+    } catch (error) {
+      this.problems.push(`${origin} must be a sources file in JSON (docs/sources.md): ${(error as Error).message}. ${fix}`);
+      return none;
+    }
+    try {
+      return parseSources(value, { origin, knownTypes: [...loadCatalog().types.keys()], allowDevelopmentKeys: false });
+    } catch (error) {
+      if (!(error instanceof SourcesFileError)) throw error;
+      for (const problem of error.problems) this.problems.push(`${origin}: ${problem} ${fix}`);
+      return none;
+    }
   }
 
   private checkOrder(minName: string, min: number, maxName: string, max: number): void {

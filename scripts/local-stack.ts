@@ -1,5 +1,6 @@
 import { existsSync } from 'node:fs';
 import { createServer } from 'node:net';
+import { resolve } from 'node:path';
 import { topology } from '@hr-events/contract';
 import { startFirestoreEmulator, startPubSubEmulator, freePort, type Emulator } from './lib/emulators.ts';
 import { MissingToolError } from './lib/sdk.ts';
@@ -38,6 +39,9 @@ async function main(): Promise<void> {
   for (const service of ['ingest', 'push-consumer', 'pull-worker']) {
     if (!existsSync(`dist/${service}/server.mjs`)) throw new SettingError(`dist/${service}/server.mjs is missing; run npm run build first (npm start does).`);
   }
+  // The committed development sources: the demo's sources with their local keys.
+  const sourcesFile = resolve(process.env.SOURCES_FILE ?? 'config/local-sources.json');
+  if (!existsSync(sourcesFile)) throw new SettingError(`The sources file ${sourcesFile} does not exist; unset SOURCES_FILE to use config/local-sources.json.`);
   await assertPortFree(ingestPort);
 
   const pubsubHost = process.env.PUBSUB_EMULATOR_HOST ?? (await startEmulator(startPubSubEmulator)).host;
@@ -72,10 +76,12 @@ async function main(): Promise<void> {
     const name = pullWorkerCount === 1 ? 'pull-worker' : `pull-worker-${index + 1}`;
     watch(await startService({ name, entry: 'dist/pull-worker/server.mjs', port: await freePort(), env: { ...common, SUBSCRIPTION: names.subscriptions.directory.name } }));
   }
-  watch(await startService({ name: 'ingest', entry: 'dist/ingest/server.mjs', port: ingestPort, env: { ...common, TOPIC: names.topic.name } }));
+  const ingestUrl = `http://127.0.0.1:${ingestPort}`;
+  const ingestEnv = { ...common, TOPIC: names.topic.name, SOURCES_FILE: sourcesFile, INGEST_AUDIENCE: ingestUrl };
+  watch(await startService({ name: 'ingest', entry: 'dist/ingest/server.mjs', port: ingestPort, env: ingestEnv }));
 
   console.log(
-    `hr-events ready: ingest http://127.0.0.1:${ingestPort} (POST /v1/events), push consumer http://127.0.0.1:${pushPort}, ` +
+    `hr-events ready: ingest ${ingestUrl} (POST /v1/events, sources and their development keys in ${sourcesFile}), push consumer http://127.0.0.1:${pushPort}, ` +
       `${pullWorkerCount} pull worker(s), Pub/Sub emulator ${pubsubHost}, Firestore emulator ${firestoreHost}, project ${projectId}. ` +
       'Try `npm run demo` in another terminal; Ctrl-C stops everything.',
   );

@@ -13,6 +13,8 @@ export const baseApis = [
   'monitoring.googleapis.com',
   // Serves the project number lookup and the project-level IAM grants.
   'cloudresourcemanager.googleapis.com',
+  // Holds the ingest's sources file.
+  'secretmanager.googleapis.com',
 ] as const;
 
 export interface ProjectApisArgs {

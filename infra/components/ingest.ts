@@ -3,7 +3,20 @@ import * as pulumi from '@pulumi/pulumi';
 import { containerPort, envVars, instanceLimits, type ServiceEnvironment } from './run.ts';
 
 // The edge ingest: one Cloud Run service per ingest region, all with the same name, image and
-// settings. It validates CloudEvents, publishes them to the HR topic and serves the status endpoint.
+// settings. It authenticates the sources, validates CloudEvents, publishes them to the HR topic and
+// serves the status endpoint.
+
+/** Folder and file name of the mounted sources secret in the container, which SOURCES_FILE names. */
+export const sourcesMountPath = '/etc/hr-events';
+export const sourcesFileName = 'sources.json';
+
+export interface SourcesSecret {
+  secretId: pulumi.Input<string>;
+  /** The version to mount, pinned so that a new version rolls a new revision. */
+  version: pulumi.Input<string>;
+  /** Resources the service must wait for: the accessor grant on the secret. */
+  ready: pulumi.Resource[];
+}
 
 export interface IngestArgs {
   project: string;
@@ -13,6 +26,9 @@ export interface IngestArgs {
   serviceAccountEmail: pulumi.Input<string>;
   environment: ServiceEnvironment;
   topicName: pulumi.Input<string>;
+  sources: SourcesSecret;
+  /** INGEST_AUDIENCE: the ingest URLs, comma-separated, that sources request ID tokens for. */
+  audience: pulumi.Input<string>;
   /** Grants run.invoker to allUsers; otherwise callers need an identity token. */
   public: boolean;
   /** Admits only internal and load-balancer traffic, so requests enter through the load balancer. */
@@ -65,11 +81,19 @@ export class Ingest extends pulumi.ComponentResource {
           serviceAccount: args.serviceAccountEmail,
           maxInstanceRequestConcurrency: args.concurrency,
           scaling: { minInstanceCount: args.minInstances, maxInstanceCount: args.maxInstances },
+          // Cloud Run mounts the secret version as a file, so the ingest reads its sources the same
+          // way here as in the local stack.
+          volumes: [{ name: 'sources', secret: { secret: args.sources.secretId, items: [{ version: args.sources.version, path: sourcesFileName }] } }],
           containers: [
             {
               image: args.image,
               ports: { containerPort },
-              envs: envVars(args.environment, { TOPIC: args.topicName }),
+              envs: envVars(args.environment, {
+                TOPIC: args.topicName,
+                SOURCES_FILE: `${sourcesMountPath}/${sourcesFileName}`,
+                INGEST_AUDIENCE: args.audience,
+              }),
+              volumeMounts: [{ name: 'sources', mountPath: sourcesMountPath }],
               resources: { limits: instanceLimits, cpuIdle: true, startupCpuBoost: true },
               // Cloud Run sends no traffic to an instance until /health responds with success. The
               // probe gives a cold start up to 60 s (30 checks, 2 s apart).
@@ -78,7 +102,7 @@ export class Ingest extends pulumi.ComponentResource {
           ],
         },
       },
-      { parent: this, dependsOn: args.apis },
+      { parent: this, dependsOn: [...args.apis, ...args.sources.ready] },
     );
   }
 }

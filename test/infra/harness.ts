@@ -51,6 +51,10 @@ function mockState(type: string, name: string, inputs: Record<string, any>): { i
       return { id: `projects/${project}/schemas/${inputs.name}`, state: inputs };
     case 'gcp:pubsub/subscription:Subscription':
       return { id: `projects/${project}/subscriptions/${inputs.name}`, state: inputs };
+    case 'gcp:secretmanager/secret:Secret':
+      return { id: `projects/${project}/secrets/${inputs.secretId}`, state: { ...inputs, name: `projects/${projectNumber}/secrets/${inputs.secretId}` } };
+    case 'gcp:secretmanager/secretVersion:SecretVersion':
+      return { id: `${inputs.secret}/versions/1`, state: { ...inputs, name: `${inputs.secret}/versions/1`, version: '1' } };
     case 'gcp:compute/globalAddress:GlobalAddress':
       return { id: `projects/${project}/global/addresses/${inputs.name}`, state: { ...inputs, address: '203.0.113.10' } };
     case 'docker-build:index:Image': {
@@ -162,6 +166,7 @@ export function grantsOf(graph: Graph): Grant[] {
     'gcp:serviceaccount/iAMMember:IAMMember': (inputs) => `service account ${inputs.serviceAccountId}`,
     'gcp:projects/iAMMember:IAMMember': (inputs) => `project ${inputs.project} if ${inputs.condition?.expression ?? 'always'}`,
     'gcp:kms/cryptoKeyIAMMember:CryptoKeyIAMMember': (inputs) => `key ${inputs.cryptoKeyId}`,
+    'gcp:secretmanager/secretIamMember:SecretIamMember': (inputs) => `secret ${inputs.secretId}`,
   };
   const iamResources = graph.resources.filter((resource) => /iam(member|binding|policy)/i.test(resource.type));
   return iamResources.map((resource) => {

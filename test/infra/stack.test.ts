@@ -23,6 +23,8 @@ const types = {
   repository: 'gcp:artifactregistry/repository:Repository',
   database: 'gcp:firestore/database:Database',
   alert: 'gcp:monitoring/alertPolicy:AlertPolicy',
+  secret: 'gcp:secretmanager/secret:Secret',
+  secretVersion: 'gcp:secretmanager/secretVersion:SecretVersion',
 };
 
 let graph: Graph;
@@ -33,7 +35,7 @@ beforeAll(async () => {
 describe('default stack', () => {
   test('creates every resource the services need', () => {
     const expectedCounts: Record<string, number> = {
-      [types.api]: 7,
+      [types.api]: 8,
       [types.account]: 4,
       'gcp:projects/serviceIdentity:ServiceIdentity': 1,
       [types.repository]: 1,
@@ -44,6 +46,8 @@ describe('default stack', () => {
       [types.database]: 1,
       [types.run]: 3,
       [types.alert]: 3,
+      [types.secret]: 1,
+      [types.secretVersion]: 1,
     };
     for (const [type, count] of Object.entries(expectedCounts)) {
       expect(graph.ofType(type), type).toHaveLength(count);
@@ -60,6 +64,7 @@ describe('default stack', () => {
       'monitoring.googleapis.com',
       'pubsub.googleapis.com',
       'run.googleapis.com',
+      'secretmanager.googleapis.com',
     ]);
     for (const api of apis) expect(api.inputs.disableOnDestroy, api.name).toBe(false);
   });
@@ -74,6 +79,7 @@ describe('default stack', () => {
       'gcp:monitoring/': 'monitoring.googleapis.com',
       'gcp:projects/iAMMember': 'cloudresourcemanager.googleapis.com',
       'gcp:projects/serviceIdentity': 'pubsub.googleapis.com',
+      'gcp:secretmanager/': 'secretmanager.googleapis.com',
     };
     const apiResourceNames = new Map(graph.ofType(types.api).map((api) => [api.inputs.service as string, api.name]));
     const checked = graph.resources.filter((resource) => resource.type.startsWith('gcp:') && resource.type !== types.api);
@@ -181,6 +187,7 @@ describe('default stack', () => {
       { role: 'roles/datastore.user', member: account('hr-events-onboarding'), resource: `project ${projectId} if ${databaseOnly}` },
       { role: 'roles/datastore.user', member: account('hr-events-directory'), resource: `project ${projectId} if ${databaseOnly}` },
       { role: 'roles/datastore.viewer', member: account('hr-events-ingest'), resource: `project ${projectId} if ${databaseOnly}` },
+      { role: 'roles/secretmanager.secretAccessor', member: account('hr-events-ingest'), resource: 'secret hr-events-ingest-sources' },
     ];
     const byText = (grant: { role: string; member: string; resource: string }) => `${grant.role} ${grant.member} ${grant.resource}`;
     expect(grantsOf(graph).map(byText).sort()).toEqual(expected.map(byText).sort());
@@ -217,7 +224,12 @@ describe('default stack', () => {
 
   test('service environments come from resource outputs', () => {
     const shared = { GOOGLE_CLOUD_PROJECT: projectId, HOST: '0.0.0.0', LOG_LEVEL: 'info', FIRESTORE_DATABASE: '(default)' };
-    expect(envOf(graph.named(types.run, 'ingest-us-central1'))).toEqual({ ...shared, TOPIC: pubsub.topic.name });
+    expect(envOf(graph.named(types.run, 'ingest-us-central1'))).toEqual({
+      ...shared,
+      TOPIC: pubsub.topic.name,
+      SOURCES_FILE: '/etc/hr-events/sources.json',
+      INGEST_AUDIENCE: `https://hr-events-ingest-${projectNumber}.us-central1.run.app`,
+    });
     expect(envOf(graph.named(types.run, 'pull-worker-service'))).toEqual({ ...shared, SUBSCRIPTION: pubsub.subscriptions.directory.name });
     expect(envOf(graph.named(types.run, 'push-consumer-service'))).toEqual({
       ...shared,

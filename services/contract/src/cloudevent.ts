@@ -30,7 +30,7 @@ export type ParseResult = { event: HrCloudEvent; problems?: undefined } | { even
 
 const contextAttributes = new Set(['specversion', 'id', 'source', 'type', 'time', 'subject', 'dataschema', 'datacontenttype']);
 const extensionNamePattern = /^[a-z0-9]+$/;
-const rfc3339Pattern = /^\d{4}-\d{2}-\d{2}[Tt]\d{2}:\d{2}:\d{2}(\.\d+)?([Zz]|[+-]\d{2}:\d{2})$/;
+const rfc3339Pattern = /^(\d{4})-(\d{2})-(\d{2})[Tt](\d{2}):(\d{2}):(\d{2})(\.\d+)?([Zz]|[+-](\d{2}):(\d{2}))$/;
 const controlCharacterPattern = /[\u0000-\u001f\u007f]/;
 const undecodable = Symbol('undecodable data_base64');
 const jsonMediaTypePattern = /^application\/([a-z0-9.+-]*\+)?json\s*(;.*)?$/i;
@@ -201,6 +201,11 @@ function checkString(value: unknown, name: string, maxLength: number, at: (name:
     problems.push({ pointer: at(name), detail: `attribute "${name}" must not contain control characters` });
     return undefined;
   }
+  // UTF-8 cannot encode an unpaired surrogate, so the attribute would reach Pub/Sub altered.
+  if (!value.isWellFormed()) {
+    problems.push({ pointer: at(name), detail: `attribute "${name}" must be valid Unicode text; it contains an unpaired surrogate` });
+    return undefined;
+  }
   return value;
 }
 
@@ -219,6 +224,10 @@ function readExtensions(attributes: Record<string, unknown>, at: (name: string) 
     const text = extensionValue(value);
     if (text === undefined) {
       problems.push({ pointer: at(name), detail: `extension "${name}" must be a string, a boolean or an integer` });
+      continue;
+    }
+    if (!text.isWellFormed()) {
+      problems.push({ pointer: at(name), detail: `extension "${name}" must be valid Unicode text; it contains an unpaired surrogate` });
       continue;
     }
     if (Buffer.byteLength(text) > maxAttributeValueBytes) {
@@ -253,6 +262,23 @@ function decodeBase64Data(value: unknown, pointer: string, problems: FieldProble
   }
 }
 
+/**
+ * Checks the RFC 3339 form and each field's range. Date.parse alone is not enough: it rolls some
+ * impossible values over, such as February 30 or 24:00. A leap second (:60) is rejected, as
+ * Date.parse rejects it.
+ */
 export function isRfc3339(value: string): boolean {
-  return rfc3339Pattern.test(value) && !Number.isNaN(Date.parse(value));
+  const match = rfc3339Pattern.exec(value);
+  if (match === null) return false;
+  const [year, month, day, hour, minute, second] = match.slice(1, 7).map(Number) as [number, number, number, number, number, number];
+  const isOffsetValid = match[9] === undefined || (Number(match[9]) <= 23 && Number(match[10]) <= 59);
+  return month >= 1 && month <= 12 && day >= 1 && day <= daysInMonth(year, month) && hour <= 23 && minute <= 59 && second <= 59 && isOffsetValid;
+}
+
+function daysInMonth(year: number, month: number): number {
+  if (month === 2) {
+    const isLeapYear = (year % 4 === 0 && year % 100 !== 0) || year % 400 === 0;
+    return isLeapYear ? 29 : 28;
+  }
+  return [4, 6, 9, 11].includes(month) ? 30 : 31;
 }

@@ -6,6 +6,8 @@ export * from './logging.ts';
 export * from './message.ts';
 export * from './problems.ts';
 export * from './receipts.ts';
+export * from './source-policy.ts';
+export * from './sources.ts';
 export * from './topology.ts';
 export * from './trace.ts';
 export * from './validation.ts';

@@ -33,8 +33,24 @@ export class DataValidator {
     if (validate === undefined) {
       return [{ pointer: pointerPrefix, detail: `unknown event type "${type}"` }];
     }
-    if (validate(data)) return [];
-    return (validate.errors ?? []).map((error) => describeError(error, pointerPrefix));
+    const problems = validate(data) ? [] : (validate.errors ?? []).map((error) => describeError(error, pointerPrefix));
+    addMalformedTextProblems(data, pointerPrefix, problems);
+    return problems;
+  }
+}
+
+/**
+ * Finds string fields with an unpaired surrogate. JSON can carry one as an escape (\ud800), but
+ * UTF-8 cannot encode it, so the text would not arrive as sent.
+ */
+function addMalformedTextProblems(data: unknown, pointerPrefix: string, problems: FieldProblem[]): void {
+  if (typeof data !== 'object' || data === null) return;
+  for (const field in data) {
+    const value: unknown = (data as Record<string, unknown>)[field];
+    if (typeof value === 'string' && !value.isWellFormed()) {
+      const pointer = `${pointerPrefix}/${field.replaceAll('~', '~0').replaceAll('/', '~1')}`;
+      problems.push({ pointer, detail: 'must be valid Unicode text; it contains an unpaired surrogate' });
+    }
   }
 }
 

@@ -1,7 +1,7 @@
 import { ProblemType } from '@hr-events/contract';
 import { describe, expect, it } from 'vitest';
 import { hiredEvent } from '../test/support/fixtures.ts';
-import { createTestApp, jsonOf, InMemoryStatusReader, postJson } from '../test/support/harness.ts';
+import { createTestApp, getAs, jsonOf, InMemoryStatusReader, postJson } from '../test/support/harness.ts';
 
 describe('routing', () => {
   it('health is ok', async () => {
@@ -52,7 +52,7 @@ describe('routing', () => {
     const statusReader = new InMemoryStatusReader();
     statusReader.findReceipts = async () => [null as never];
     const { app, logs } = createTestApp({ statusReader });
-    const response = await app.request('/v1/events/evt-1');
+    const response = await getAs(app, '/v1/events/evt-1');
 
     expect(response.status).toBe(500);
     const body = await response.text();

@@ -3,6 +3,7 @@ import { Hono } from 'hono';
 import { methodNotAllowed } from 'hono/method-not-allowed';
 import type { Logger } from 'pino';
 import { BoundedPublisher } from './bounded-publisher.ts';
+import type { SourceAccess } from './auth/source-access.ts';
 import type { IngestEnv } from './context.ts';
 import { defaults, tuning } from './defaults.ts';
 import { ingestEvents } from './ingest-route.ts';
@@ -17,6 +18,8 @@ export interface IngestDependencies {
   validator: DataValidator;
   publisher: EventPublisher;
   statusReader: StatusReader;
+  /** Authentication, policy and rate limits of the sources; every route under /v1/events requires it. */
+  sourceAccess: SourceAccess;
   logger: Logger;
   /** Google Cloud project id, for the trace fields of the log lines. */
   projectId: string;
@@ -58,11 +61,12 @@ export function createApp(deps: IngestDependencies): Hono<IngestEnv> {
   );
 
   app.get('/health', (c) => (isShuttingDown() ? c.json({ status: 'shutting-down' }, 503) : c.json({ status: 'ok' })));
-  app.post('/v1/events', ingestEvents({ catalog: deps.catalog, validator: deps.validator, publisher, logger, retryAfterSeconds }));
+  app.post('/v1/events', ingestEvents({ catalog: deps.catalog, validator: deps.validator, publisher, sourceAccess: deps.sourceAccess, logger, retryAfterSeconds }));
   app.get(
     '/v1/events/:id',
     eventStatus({
       statusReader: deps.statusReader,
+      sourceAccess: deps.sourceAccess,
       logger,
       retryAfterSeconds,
       readTimeoutMillis: deps.statusReadTimeoutMillis ?? tuning.statusReadTimeoutMillis,
@@ -75,6 +79,12 @@ export function createApp(deps: IngestDependencies): Hono<IngestEnv> {
   });
   app.onError((error, c) => {
     if (error instanceof ProblemError) return sendProblem(c, error.problem, error.headers);
+    // The client closed the connection before its body was complete. No one reads this response,
+    // but the request log shows a client error rather than a fault of the ingest.
+    if (c.req.raw.signal.aborted) {
+      const detail = 'The connection closed before the whole request body arrived; resend the complete request.';
+      return sendProblem(c, createProblem(ProblemType.invalidJson, 400, detail, [{ pointer: '', detail: 'was cut off' }]));
+    }
     // The cause goes to the log only; the client learns nothing about the internals.
     logger.error({ err: error, method: c.req.method, path: c.req.path }, 'request failed with an unexpected error');
     return sendProblem(c, createProblem(ProblemType.internal, 500, 'The ingest failed unexpectedly; the error was logged. Retry later.'));

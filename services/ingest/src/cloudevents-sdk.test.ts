@@ -1,7 +1,7 @@
 import { CloudEvent, HTTP } from 'cloudevents';
 import { describe, expect, it } from 'vitest';
 import { hiredData } from '../test/support/fixtures.ts';
-import { createTestApp, InMemoryPublisher, jsonOf } from '../test/support/harness.ts';
+import { createTestApp, InMemoryPublisher, jsonOf, testCredentials } from '../test/support/harness.ts';
 
 // Requests built by the official CloudEvents SDK for JavaScript, so the ingest accepts what other
 // CloudEvents producers send, not only what these tests write by hand.
@@ -23,7 +23,7 @@ async function send(message: { headers: Record<string, unknown>; body: unknown }
   const { app } = createTestApp({ publisher });
   const response = await app.request('/v1/events', {
     method: 'POST',
-    headers: message.headers as Record<string, string>,
+    headers: { ...(message.headers as Record<string, string>), ...testCredentials },
     body: message.body as string,
   });
   return { status: response.status, body: await jsonOf(response), publisher };

@@ -2,7 +2,7 @@ import { topology } from '@hr-events/contract';
 import { describe, expect, it } from 'vitest';
 import { ConfigError, readConfig } from './config.ts';
 
-const minimal = { GOOGLE_CLOUD_PROJECT: 'demo-project' };
+const minimal = { GOOGLE_CLOUD_PROJECT: 'demo-project', SOURCES_FILE: 'config/local-sources.json' };
 
 function problemsOf(env: Record<string, string>): string[] {
   try {
@@ -25,6 +25,8 @@ describe('readConfig', () => {
       publishTimeoutMillis: 8000,
       maxInflightPublishes: 2000,
       logLevel: 'info',
+      sourcesFile: 'config/local-sources.json',
+      audiences: [],
     });
   });
 
@@ -38,6 +40,8 @@ describe('readConfig', () => {
       PUBLISH_TIMEOUT_MS: '2500',
       MAX_INFLIGHT_PUBLISHES: '500',
       LOG_LEVEL: 'DEBUG',
+      SOURCES_FILE: '/etc/hr-events/sources.json',
+      INGEST_AUDIENCE: 'https://events.example.com, https://hr-events-ingest-123456789012.us-central1.run.app',
     });
     expect(config).toEqual({
       port: 9090,
@@ -48,6 +52,8 @@ describe('readConfig', () => {
       publishTimeoutMillis: 2500,
       maxInflightPublishes: 500,
       logLevel: 'debug',
+      sourcesFile: '/etc/hr-events/sources.json',
+      audiences: ['https://events.example.com', 'https://hr-events-ingest-123456789012.us-central1.run.app'],
     });
   });
 
@@ -76,6 +82,19 @@ describe('readConfig', () => {
     expect(problems[0]).toContain('TOPIC "goog-events" is not a Pub/Sub topic id');
     expect(problems[1]).toContain('FIRESTORE_DATABASE "HR" is not a Firestore database id');
     expect(problems[2]).toContain('LOG_LEVEL "verbose" is not a log level; use one of fatal, error, warn, info, debug, trace, silent.');
+  });
+
+  it('missing sources file names the variable and the fix', () => {
+    const problems = problemsOf({ GOOGLE_CLOUD_PROJECT: 'demo-project' });
+    expect(problems).toEqual([
+      'SOURCES_FILE is not set; set it to the path of the sources file (config/local-sources.json for the local stack; docs/sources.md shows the format).',
+    ]);
+  });
+
+  it('audience must be an absolute URL', () => {
+    const problems = problemsOf({ ...minimal, INGEST_AUDIENCE: 'https://events.example.com,events.example.com' });
+    expect(problems).toHaveLength(1);
+    expect(problems[0]).toContain('INGEST_AUDIENCE entry "events.example.com" is not an absolute http(s) URL');
   });
 
   it('reports every problem in one error message', () => {

@@ -13,6 +13,10 @@ export interface IngestConfig {
   publishTimeoutMillis: number;
   maxInflightPublishes: number;
   logLevel: string;
+  /** Path of the sources file: the principals, their credentials and what each may send. */
+  sourcesFile: string;
+  /** Accepted audiences of ID tokens: the URLs the ingest is reached at. */
+  audiences: string[];
 }
 
 export class ConfigError extends Error {
@@ -65,6 +69,19 @@ export function readConfig(env: NodeJS.ProcessEnv = process.env): IngestConfig {
     problems.push(`FIRESTORE_DATABASE "${firestoreDatabase}" is not a Firestore database id; use "(default)" or 4 to 63 lower-case letters, digits and hyphens.`);
   }
 
+  // Authentication is always on, so the ingest does not start without its sources.
+  const sourcesFile = text('SOURCES_FILE');
+  if (sourcesFile === undefined) {
+    problems.push('SOURCES_FILE is not set; set it to the path of the sources file (config/local-sources.json for the local stack; docs/sources.md shows the format).');
+  }
+
+  const audiences = (text('INGEST_AUDIENCE') ?? '').split(',').map((audience) => audience.trim()).filter((audience) => audience !== '');
+  for (const audience of audiences) {
+    if (!/^https?:\/\/[^/\s]+/.test(audience) || !URL.canParse(audience)) {
+      problems.push(`INGEST_AUDIENCE entry "${audience}" is not an absolute http(s) URL; set it to the ingest URL that ID tokens are issued for, such as https://hr-events-ingest-123456789012.us-central1.run.app.`);
+    }
+  }
+
   const logLevel = (text('LOG_LEVEL') ?? defaults.logLevel).toLowerCase();
   if (!logLevels.includes(logLevel)) {
     problems.push(`LOG_LEVEL "${logLevel}" is not a log level; use one of ${logLevels.join(', ')}.`);
@@ -81,6 +98,8 @@ export function readConfig(env: NodeJS.ProcessEnv = process.env): IngestConfig {
     // At least one full batch must fit, or a batch of the maximum size could never be published.
     maxInflightPublishes: integer('MAX_INFLIGHT_PUBLISHES', defaults.maxInflightPublishes, maxEventsPerBatch, 1_000_000, 'messages'),
     logLevel,
+    sourcesFile: sourcesFile ?? '',
+    audiences,
   };
   if (problems.length > 0) throw new ConfigError(problems);
   return config;

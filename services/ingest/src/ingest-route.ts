@@ -1,25 +1,28 @@
-import { ProblemType, toPubSubMessage, type Catalog, type DataValidator, type HrCloudEvent } from '@hr-events/contract';
+import { ProblemType, principalAttribute, toPubSubMessage, type Catalog, type DataValidator, type HrCloudEvent } from '@hr-events/contract';
 import type { Handler } from 'hono';
 import type { Logger } from 'pino';
+import type { SourceAccess } from './auth/source-access.ts';
 import { readJsonBody } from './body.ts';
 import type { BoundedPublisher, PublishOutcome } from './bounded-publisher.ts';
 import { addLogFields, type IngestContext, type IngestEnv } from './context.ts';
 import { parseEvents } from './events.ts';
 import { eventModeOf } from './media-type.ts';
-import { createProblem, sendProblem } from './problem.ts';
+import { createProblem, ProblemError, sendProblem } from './problem.ts';
 import { invalidArgumentCode, publishErrorCode } from './publisher.ts';
 
 export interface IngestRouteOptions {
   catalog: Catalog;
   validator: DataValidator;
   publisher: BoundedPublisher;
+  sourceAccess: SourceAccess;
   logger: Logger;
   retryAfterSeconds: number;
 }
 
 /**
- * POST /v1/events: validates one event (structured or binary mode) or a batch, publishes it, and
- * responds with 202 only after Pub/Sub has confirmed every message.
+ * POST /v1/events: authenticates the caller, validates one event (structured or binary mode) or a
+ * batch, checks it against the caller's policy and rate limit, publishes it, and responds with 202
+ * only after Pub/Sub has confirmed every message.
  *
  * A batch is all or nothing at validation: one invalid event rejects the batch with 400 and nothing
  * is published. Publishing is not atomic, though. When Pub/Sub fails or times out part-way through a
@@ -29,18 +32,25 @@ export interface IngestRouteOptions {
  * still reach the topic later. So 503 means "not confirmed", not "not published".
  */
 export function ingestEvents(options: IngestRouteOptions): Handler<IngestEnv> {
-  const { catalog, validator, publisher } = options;
+  const { catalog, validator, publisher, sourceAccess } = options;
 
   return async function ingestEvents(c) {
+    // Credentials are in the headers, so a caller without valid ones is rejected before its body is read.
+    const principal = await sourceAccess.admit(c);
+
     const request = c.req.raw;
+    rejectContentEncoding(request.headers.get('content-encoding'));
     const contentType = request.headers.get('content-type') ?? undefined;
     const mode = eventModeOf(contentType, request.headers.has('ce-specversion'));
     const body = await readJsonBody(request);
     const events = parseEvents({ mode, body, headers: request.headers, contentType: contentType ?? '', receivedAt: new Date() }, validator);
     addLogFields(c, eventLogFields(events, mode === 'batch'));
+    sourceAccess.admitEvents(c, principal, events, mode);
 
     const traceparent = c.get('trace').traceparent;
     const messages = events.map((event) => toPubSubMessage(event, catalog, traceparent));
+    // The principal travels with the message, so a replay of the message can check the same policy again.
+    for (const message of messages) message.attributes[principalAttribute] = principal.name;
     const outcome = await publisher.publishAll(messages);
     if (outcome.status !== 'published') return publishProblem(c, outcome, events, options);
 
@@ -51,6 +61,16 @@ export function ingestEvents(options: IngestRouteOptions): Handler<IngestEnv> {
     addLogFields(c, { messageId: outcome.messageIds[0] });
     return c.json({ id: event.id, source: event.source }, 202, { location: `/v1/events/${encodeURIComponent(event.id)}` });
   };
+}
+
+/**
+ * Rejects a compressed body with 415. The ingest reads the body as sent, so without this check a
+ * compressed body would be rejected as invalid JSON, which points the client at the wrong fix.
+ */
+function rejectContentEncoding(encoding: string | null): void {
+  if (encoding === null || encoding.trim() === '' || encoding.trim().toLowerCase() === 'identity') return;
+  const detail = `Content-Encoding "${encoding}" is not supported; send the body uncompressed, without a Content-Encoding header.`;
+  throw new ProblemError(createProblem(ProblemType.unsupportedMediaType, 415, detail, [{ pointer: '/headers/content-encoding', detail: 'must be absent or identity' }]));
 }
 
 function eventLogFields(events: HrCloudEvent[], isBatch: boolean): Record<string, unknown> {

@@ -3,6 +3,8 @@ import { serve, type ServerType } from '@hono/node-server';
 import { DataValidator, createLogger, loadCatalog } from '@hr-events/contract';
 import type { Logger } from 'pino';
 import { createApp } from './app.ts';
+import { SourceAccess } from './auth/source-access.ts';
+import { loadSourcesFile } from './auth/sources-file.ts';
 import { ConfigError, readConfig, type IngestConfig } from './config.ts';
 import { tuning } from './defaults.ts';
 import { PubSubEventPublisher } from './publisher.ts';
@@ -19,6 +21,7 @@ const config = readConfigOrExit();
 const logger = createLogger({ service, level: config.logLevel });
 
 const catalog = loadCatalog();
+const sourceAccess = createSourceAccessOrExit();
 const publisher = new PubSubEventPublisher({ projectId: config.projectId, topicName: config.topicName });
 const firestore = new Firestore({ projectId: config.projectId, databaseId: config.firestoreDatabase });
 let isShuttingDown = false;
@@ -28,6 +31,7 @@ const app = createApp({
   validator: new DataValidator(catalog),
   publisher,
   statusReader: new FirestoreStatusReader(firestore),
+  sourceAccess,
   logger,
   projectId: config.projectId,
   publishTimeoutMillis: config.publishTimeoutMillis,
@@ -37,7 +41,16 @@ const app = createApp({
 
 const server = serve({ fetch: app.fetch, port: config.port, hostname: config.host }, (address) => {
   logger.info(
-    { host: config.host, port: address.port, topic: config.topicName, projectId: config.projectId, firestoreDatabase: config.firestoreDatabase },
+    {
+      host: config.host,
+      port: address.port,
+      topic: config.topicName,
+      projectId: config.projectId,
+      firestoreDatabase: config.firestoreDatabase,
+      sourcesFile: config.sourcesFile,
+      principals: [...sourceAccess.principals.keys()],
+      audiences: config.audiences,
+    },
     `ingest listening on ${config.host}:${address.port}, publishing to topic ${config.topicName}`,
   );
 });
@@ -76,6 +89,24 @@ function closeServer(target: ServerType): Promise<void> {
   return new Promise((resolve) => {
     target.close(() => resolve());
   });
+}
+
+/** Reads the sources file once; the ingest does not start with sources it cannot use. */
+function createSourceAccessOrExit(): SourceAccess {
+  let access: SourceAccess;
+  try {
+    const sources = loadSourcesFile(config.sourcesFile, [...catalog.types.keys()]);
+    access = new SourceAccess({ sources, audiences: config.audiences, logger, retryAfterSeconds: tuning.retryAfterSeconds });
+  } catch (error) {
+    const problems = (error as { problems?: string[] }).problems;
+    logger.fatal({ err: error, sourcesFile: config.sourcesFile, problems }, (error as Error).message);
+    process.exit(1);
+  }
+
+  if (access.principals.size === 0) {
+    logger.warn({ sourcesFile: config.sourcesFile }, `the sources file ${config.sourcesFile} lists no principals, so every request is rejected with 401`);
+  }
+  return access;
 }
 
 function readConfigOrExit(): IngestConfig {

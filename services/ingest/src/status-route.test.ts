@@ -1,6 +1,6 @@
 import { ProblemType, type EventReceipt } from '@hr-events/contract';
 import { describe, expect, it } from 'vitest';
-import { createTestApp, jsonOf, InMemoryStatusReader } from '../test/support/harness.ts';
+import { createTestApp, getAs, jsonOf, InMemoryStatusReader } from '../test/support/harness.ts';
 import type { StatusReader } from './status.ts';
 
 const processedAt = '2027-01-01T09:00:02.000Z';
@@ -14,7 +14,7 @@ describe('GET /v1/events/{id}', () => {
     const statusReader = new InMemoryStatusReader([
       receipt('hr-system', { onboarding: { status: 'processed', at: processedAt }, directory: { status: 'stale', at: processedAt } }),
     ]);
-    const response = await createTestApp({ statusReader }).app.request('/v1/events/evt-0001');
+    const response = await getAs(createTestApp({ statusReader }).app, '/v1/events/evt-0001');
     expect(response.status).toBe(200);
     expect(await jsonOf(response)).toEqual({
       id: 'evt-0001',
@@ -25,20 +25,20 @@ describe('GET /v1/events/{id}', () => {
 
   it('leaves out consumers that recorded nothing', async () => {
     const statusReader = new InMemoryStatusReader([receipt('hr-system', { directory: { status: 'processed', at: processedAt } })]);
-    const body = await jsonOf(await createTestApp({ statusReader }).app.request('/v1/events/evt-0001'));
+    const body = await jsonOf(await getAs(createTestApp({ statusReader }).app, '/v1/events/evt-0001'));
     expect(body.consumers).toEqual({ directory: { status: 'processed', at: processedAt } });
   });
 
   it('decodes a percent-encoded id', async () => {
     const statusReader = new InMemoryStatusReader([receipt('hr-system', { onboarding: { status: 'processed', at: processedAt } }, 'hire/2027 #1?')]);
-    const response = await createTestApp({ statusReader }).app.request('/v1/events/hire%2F2027%20%231%3F');
+    const response = await getAs(createTestApp({ statusReader }).app, '/v1/events/hire%2F2027%20%231%3F');
     expect(response.status).toBe(200);
     expect((await jsonOf(response)).id).toBe('hire/2027 #1?');
   });
 
   it('unrecorded event is 404 with a hint', async () => {
     const statusReader = new InMemoryStatusReader([receipt('hr-system', {})]);
-    const response = await createTestApp({ statusReader }).app.request('/v1/events/evt-0001');
+    const response = await getAs(createTestApp({ statusReader }).app, '/v1/events/evt-0001');
     expect(response.status).toBe(404);
     const problem = await jsonOf(response);
     expect(problem.type).toBe(ProblemType.notFound);
@@ -50,7 +50,7 @@ describe('GET /v1/events/{id}', () => {
       receipt('vendor-office', { onboarding: { status: 'processed', at: processedAt } }),
       receipt('hr-system', { onboarding: { status: 'processed', at: processedAt } }),
     ]);
-    const response = await createTestApp({ statusReader }).app.request('/v1/events/evt-0001');
+    const response = await getAs(createTestApp({ statusReader }).app, '/v1/events/evt-0001');
     expect(response.status).toBe(409);
     const problem = await jsonOf(response);
     expect(problem.type).toBe(ProblemType.ambiguousEventId);
@@ -63,22 +63,22 @@ describe('GET /v1/events/{id}', () => {
       receipt('vendor-office', { onboarding: { status: 'processed', at: processedAt } }),
       receipt('hr-system', { directory: { status: 'processed', at: processedAt } }),
     ]);
-    const response = await createTestApp({ statusReader }).app.request('/v1/events/evt-0001?source=hr-system');
+    const response = await getAs(createTestApp({ statusReader }).app, '/v1/events/evt-0001?source=hr-system');
     expect(response.status).toBe(200);
     expect(await jsonOf(response)).toEqual({ id: 'evt-0001', source: 'hr-system', consumers: { directory: { status: 'processed', at: processedAt } } });
   });
 
   it('unknown source is 404', async () => {
     const statusReader = new InMemoryStatusReader([receipt('hr-system', { onboarding: { status: 'processed', at: processedAt } })]);
-    const response = await createTestApp({ statusReader }).app.request('/v1/events/evt-0001?source=other');
+    const response = await getAs(createTestApp({ statusReader }).app, '/v1/events/evt-0001?source=hr-system-eu');
     expect(response.status).toBe(404);
-    expect((await jsonOf(response)).detail).toContain('event "evt-0001" from source "other"');
+    expect((await jsonOf(response)).detail).toContain('event "evt-0001" from source "hr-system-eu"');
   });
 
   it('store failure is 503 with Retry-After', async () => {
     const failing: StatusReader = { findReceipts: async () => Promise.reject(new Error('14 UNAVAILABLE: connection refused')) };
     const { app, logs } = createTestApp({ statusReader: failing });
-    const response = await app.request('/v1/events/evt-0001');
+    const response = await getAs(app, '/v1/events/evt-0001');
     expect(response.status).toBe(503);
     expect(response.headers.get('retry-after')).toBe('5');
     const problem = await jsonOf(response);
@@ -89,7 +89,7 @@ describe('GET /v1/events/{id}', () => {
 
   it('store timeout is 503', async () => {
     const stalled: StatusReader = { findReceipts: () => new Promise(() => {}) };
-    const response = await createTestApp({ statusReader: stalled, statusReadTimeoutMillis: 20 }).app.request('/v1/events/evt-0001');
+    const response = await getAs(createTestApp({ statusReader: stalled, statusReadTimeoutMillis: 20 }).app, '/v1/events/evt-0001');
     expect(response.status).toBe(503);
   });
 });

@@ -1,6 +1,8 @@
 import { ProblemType, maxIdLength, type EventReceipt } from '@hr-events/contract';
 import type { Handler } from 'hono';
 import type { Logger } from 'pino';
+import { forbiddenRead } from './auth/access-problems.ts';
+import type { SourceAccess } from './auth/source-access.ts';
 import { addLogFields, type IngestEnv } from './context.ts';
 import { createProblem, sendProblem } from './problem.ts';
 import { consumerView, type ConsumerView, type StatusReader } from './status.ts';
@@ -8,6 +10,7 @@ import { raceTimeout, timedOut } from './timeout.ts';
 
 export interface StatusRouteOptions {
   statusReader: StatusReader;
+  sourceAccess: SourceAccess;
   logger: Logger;
   readTimeoutMillis: number;
   retryAfterSeconds: number;
@@ -21,15 +24,18 @@ interface EventStatus {
 
 /**
  * GET /v1/events/{id}?source=: what each consumer recorded for the event. The publish path writes
- * nothing, so an event is unknown here until the first consumer has processed it.
+ * nothing, so an event is unknown here until the first consumer has processed it. A caller sees
+ * only the events of the sources it may send; the events of other sources do not exist for it.
  */
 export function eventStatus(options: StatusRouteOptions): Handler<IngestEnv> {
-  const { statusReader, logger, readTimeoutMillis, retryAfterSeconds } = options;
+  const { statusReader, sourceAccess, logger, readTimeoutMillis, retryAfterSeconds } = options;
 
   return async function eventStatus(c) {
+    const principal = await sourceAccess.admit(c);
     const id = c.req.param('id') as string;
     const source = c.req.query('source') || undefined;
     addLogFields(c, { eventId: id, eventSource: source });
+    if (source !== undefined && !sourceAccess.mayRead(principal, source)) throw forbiddenRead(principal, source);
 
     let receipts: EventReceipt[] = [];
     // An id longer than the ingest accepts was never published, so there is nothing to look up.
@@ -47,6 +53,7 @@ export function eventStatus(options: StatusRouteOptions): Handler<IngestEnv> {
 
     const recorded: EventStatus[] = [];
     for (const receipt of receipts) {
+      if (!sourceAccess.mayRead(principal, receipt.source)) continue;
       const consumers = consumerView(receipt);
       if (Object.keys(consumers).length > 0) recorded.push({ id: receipt.id, source: receipt.source, consumers });
     }

@@ -1,6 +1,9 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
+import { mkdtempSync, writeFileSync } from 'node:fs';
 import { request } from 'node:http';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { PubSub } from '@google-cloud/pubsub';
 import { ProblemType, maxBodyBytes, topology } from '@hr-events/contract';
@@ -9,6 +12,7 @@ import { freePort } from '../../../scripts/lib/emulators.ts';
 import { provisionTopology } from '../../../scripts/lib/provision.ts';
 import { emulatorEnvironment, uniqueProjectId } from '../../../test/support/project.ts';
 import { hiredData, hiredEvent } from './support/fixtures.ts';
+import { localDevelopmentKey } from './support/local-sources.ts';
 import { receiveMessages } from './support/pubsub.ts';
 
 // The ingest as Cloud Run runs it: `node services/ingest/src/server.ts` in a child process, aimed at
@@ -18,6 +22,8 @@ const serverPath = fileURLToPath(new URL('../src/server.ts', import.meta.url));
 const repositoryRoot = fileURLToPath(new URL('../../../', import.meta.url));
 const projectId = uniqueProjectId('ingest-server');
 const names = topology();
+const sourcesFile = 'config/local-sources.json';
+const hrSystemKey = localDevelopmentKey('hr-system');
 
 interface RunningIngest {
   child: ChildProcess;
@@ -49,7 +55,7 @@ function launch(env: Record<string, string>): { child: ChildProcess; logs: Recor
 }
 
 async function startIngest(extraEnv: Record<string, string> = {}): Promise<RunningIngest> {
-  const started = launch({ ...emulatorEnvironment(projectId), PORT: '0', HOST: '127.0.0.1', LOG_LEVEL: 'info', ...extraEnv });
+  const started = launch({ ...emulatorEnvironment(projectId), PORT: '0', HOST: '127.0.0.1', LOG_LEVEL: 'info', SOURCES_FILE: sourcesFile, ...extraEnv });
   const deadline = Date.now() + 15_000;
   for (;;) {
     const listening = started.logs.find((line) => typeof line.port === 'number' && String(line.message).startsWith('ingest listening'));
@@ -63,7 +69,8 @@ async function startIngest(extraEnv: Record<string, string> = {}): Promise<Runni
 /** Sends a body in chunks without Content-Length, as a streaming client does. */
 function postChunked(url: string, chunks: Buffer[]): Promise<{ status: number; body: string; connection: string | undefined }> {
   return new Promise((resolve, reject) => {
-    const outgoing = request(`${url}/v1/events`, { method: 'POST', headers: { 'content-type': 'application/cloudevents+json' } }, (response) => {
+    const headers = { 'content-type': 'application/cloudevents+json', 'x-api-key': hrSystemKey };
+    const outgoing = request(`${url}/v1/events`, { method: 'POST', headers }, (response) => {
       let body = '';
       response.on('data', (chunk: Buffer) => (body += chunk.toString()));
       response.on('end', () => resolve({ status: response.statusCode ?? 0, body, connection: response.headers.connection }));
@@ -92,7 +99,7 @@ afterAll(async () => {
 describe('ingest process', () => {
   it('serves, publishes and stops cleanly on SIGTERM', async () => {
     const ingest = await startIngest();
-    expect(ingest.logs[0]).toMatchObject({ severity: 'INFO', topic: names.topic.name, projectId });
+    expect(ingest.logs[0]).toMatchObject({ severity: 'INFO', topic: names.topic.name, projectId, sourcesFile, principals: ['hr-system', 'vendor-office', 'benchmark'] });
 
     const health = await fetch(`${ingest.url}/health`);
     expect(health.status).toBe(200);
@@ -100,7 +107,7 @@ describe('ingest process', () => {
 
     const response = await fetch(`${ingest.url}/v1/events`, {
       method: 'POST',
-      headers: { 'content-type': 'application/cloudevents+json' },
+      headers: { 'content-type': 'application/cloudevents+json', 'x-api-key': hrSystemKey },
       body: JSON.stringify(hiredEvent({ id: 'proc-1' })),
     });
     expect(response.status).toBe(202);
@@ -109,7 +116,14 @@ describe('ingest process', () => {
     // Binary mode reads the ce-* headers through the Node adapter's own Headers class.
     const binary = await fetch(`${ingest.url}/v1/events`, {
       method: 'POST',
-      headers: { 'content-type': 'application/json', 'ce-specversion': '1.0', 'ce-id': 'proc%2F2', 'ce-source': 'hr-system', 'ce-type': 'hr.employee.hired' },
+      headers: {
+        'content-type': 'application/json',
+        'x-api-key': hrSystemKey,
+        'ce-specversion': '1.0',
+        'ce-id': 'proc%2F2',
+        'ce-source': 'hr-system',
+        'ce-type': 'hr.employee.hired',
+      },
       body: JSON.stringify(hiredData({ personId: 'P-2002' })),
     });
     expect(binary.status).toBe(202);
@@ -151,7 +165,7 @@ describe('ingest process', () => {
     const ingest = await startIngest({ PUBSUB_EMULATOR_HOST: `127.0.0.1:${await freePort()}`, PUBLISH_TIMEOUT_MS: '2500' });
     const pending = fetch(`${ingest.url}/v1/events`, {
       method: 'POST',
-      headers: { 'content-type': 'application/cloudevents+json' },
+      headers: { 'content-type': 'application/cloudevents+json', 'x-api-key': hrSystemKey },
       body: JSON.stringify(hiredEvent({ id: 'proc-inflight' })),
     });
     // Give the request time to reach the handler, so it is in flight rather than on an idle connection.
@@ -171,6 +185,19 @@ describe('ingest process', () => {
     const answered = ingest.logs.findIndex((line) => line.status === 503);
     expect(answered).toBeGreaterThan(-1);
     expect(stopped).toBeGreaterThan(answered);
+  });
+
+  it('invalid sources file fails at start with the entry', async () => {
+    const directory = mkdtempSync(join(tmpdir(), 'ingest-sources-'));
+    const path = join(directory, 'sources.json');
+    writeFileSync(path, JSON.stringify({ principals: [{ name: 'vendor-office', sources: ['vendor-office'], types: ['hr.contractor.fired'], rateLimit: { eventsPerSecond: 1, burst: 1 } }] }));
+    const { exited, logs } = launch({ ...emulatorEnvironment(projectId), PORT: '0', SOURCES_FILE: path });
+    expect(await exited).toBe(1);
+    expect(logs).toHaveLength(1);
+    expect(logs[0]).toMatchObject({ severity: 'CRITICAL', sourcesFile: path });
+    expect(logs[0]?.message).toBe(
+      `Invalid sources file ${path}: principals[0] ("vendor-office"): "types": "hr.contractor.fired" is not an event type of the catalog (hr.contractor.engaged, hr.employee.hired).`,
+    );
   });
 
   it('missing project fails at start with the fix', async () => {

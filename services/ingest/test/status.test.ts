@@ -3,7 +3,7 @@ import { ProblemType, collections, eventKey, type EventReceipt } from '@hr-event
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { uniqueProjectId } from '../../../test/support/project.ts';
 import { FirestoreStatusReader } from '../src/status.ts';
-import { createTestApp, jsonOf } from './support/harness.ts';
+import { createTestApp, getAs, jsonOf } from './support/harness.ts';
 
 // The status endpoint reading receipts that the consumers would have written to the Firestore
 // emulator, stored under the contract's document key.
@@ -39,7 +39,7 @@ function appWithFirestore() {
 
 describe('event status from Firestore', () => {
   it('returns the consumers that recorded the event', async () => {
-    const response = await appWithFirestore().request('/v1/events/st-1');
+    const response = await getAs(appWithFirestore(), '/v1/events/st-1');
     expect(response.status).toBe(200);
     expect(await jsonOf(response)).toEqual({
       id: 'st-1',
@@ -49,18 +49,18 @@ describe('event status from Firestore', () => {
   });
 
   it('unrecorded event is 404', async () => {
-    const response = await appWithFirestore().request('/v1/events/st-missing');
+    const response = await getAs(appWithFirestore(), '/v1/events/st-missing');
     expect(response.status).toBe(404);
     expect((await jsonOf(response)).type).toBe(ProblemType.notFound);
   });
 
   it('id of two sources is 409 until a source is given', async () => {
     const app = appWithFirestore();
-    const ambiguous = await app.request('/v1/events/st-2');
+    const ambiguous = await getAs(app, '/v1/events/st-2');
     expect(ambiguous.status).toBe(409);
     expect((await jsonOf(ambiguous)).sources).toEqual(['hr-system', 'vendor-office']);
 
-    const chosen = await app.request('/v1/events/st-2?source=vendor-office');
+    const chosen = await getAs(app, '/v1/events/st-2?source=vendor-office');
     expect(chosen.status).toBe(200);
     expect(await jsonOf(chosen)).toEqual({ id: 'st-2', source: 'vendor-office', consumers: { onboarding: { status: 'processed', at } } });
   });

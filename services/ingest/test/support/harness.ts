@@ -1,5 +1,6 @@
-import { DataValidator, createLogger, loadCatalog, type EventReceipt, type OutgoingMessage } from '@hr-events/contract';
+import { DataValidator, createApiKey, createLogger, loadCatalog, type EventReceipt, type OutgoingMessage, type SourcesFile } from '@hr-events/contract';
 import { createApp, type IngestDependencies } from '../../src/app.ts';
+import { SourceAccess } from '../../src/auth/source-access.ts';
 import type { EventPublisher } from '../../src/publisher.ts';
 import type { StatusReader } from '../../src/status.ts';
 
@@ -7,6 +8,22 @@ import type { StatusReader } from '../../src/status.ts';
 
 export const catalog = loadCatalog();
 export const validator = new DataValidator(catalog);
+
+/** The key of the tests' principal, which may send every type and each source the tests use. */
+export const testApiKey = createApiKey('test-client', 'k1');
+export const testCredentials = { 'x-api-key': testApiKey.key };
+export const testSources: SourcesFile = {
+  principals: [
+    {
+      name: 'test-client',
+      sources: ['hr-system', 'hr-system-eu', 'vendor-office'],
+      types: [...catalog.types.keys()],
+      rateLimit: { eventsPerSecond: 1_000_000, burst: 1_000_000 },
+      apiKeys: [{ id: 'k1', sha256: testApiKey.sha256 }],
+      serviceAccounts: [],
+    },
+  ],
+};
 
 /** Confirms every message at once and keeps it, in publish order. */
 export class InMemoryPublisher implements EventPublisher {
@@ -53,6 +70,7 @@ export function createTestApp(overrides: Partial<IngestDependencies> = {}): Test
     validator,
     publisher: new InMemoryPublisher(),
     statusReader: new InMemoryStatusReader(),
+    sourceAccess: new SourceAccess({ sources: testSources, audiences: [], logger, retryAfterSeconds: 5 }),
     logger,
     projectId: 'demo-ingest',
     ...overrides,
@@ -60,14 +78,20 @@ export function createTestApp(overrides: Partial<IngestDependencies> = {}): Test
   return { app, logs };
 }
 
+/** Posts `body` as the tests' principal; `headers` may replace the content type and the credentials. */
 export function postJson(app: TestApp['app'], body: unknown, headers: Record<string, string> = {}): Promise<Response> {
   return Promise.resolve(
     app.request('/v1/events', {
       method: 'POST',
-      headers: { 'content-type': 'application/cloudevents+json', ...headers },
+      headers: { 'content-type': 'application/cloudevents+json', ...testCredentials, ...headers },
       body: typeof body === 'string' ? body : JSON.stringify(body),
     }),
   );
+}
+
+/** Sends a GET as the tests' principal. */
+export function getAs(app: TestApp['app'], path: string, headers: Record<string, string> = testCredentials): Promise<Response> {
+  return Promise.resolve(app.request(path, { headers }));
 }
 
 /** Returns the parsed JSON body, typed loosely so tests can reach into problems and statuses. */
