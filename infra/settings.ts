@@ -4,7 +4,7 @@ import { loadCatalog, parseSources, SourcesFileError, type SourcesFile } from '@
 
 // Stack settings: read once, validated before any resource is created, with every default in
 // `defaults` below. Each error names the setting, the rule, the value found and the command that
-// fixes it. docs/deploy.md documents the same settings in a table.
+// fixes it. The README documents the same settings in a table.
 
 export const logLevels = ['trace', 'debug', 'info', 'warn', 'error', 'fatal'] as const;
 export const pushConsumerIngressValues = ['internal', 'all'] as const;
