@@ -35,8 +35,8 @@ export interface Pipeline {
    */
   logs: Map<string, LogLine[]>;
   environment: Record<string, string>;
-  /** Starts a pull worker on the directory subscription and adds it to `pullWorkers`. */
-  startPullWorker(name: string): Promise<ServiceProcess>;
+  /** Starts a pull worker on the directory subscription, with `env` added to its settings, and adds it to `pullWorkers`. */
+  startPullWorker(name: string, env?: Record<string, string>): Promise<ServiceProcess>;
   /** Stops the push consumer with SIGTERM and starts it again on the same port, with `env` added to its settings. */
   restartPushConsumer(env?: Record<string, string>): Promise<ServiceProcess>;
   stop(): Promise<void>;
@@ -66,11 +66,27 @@ export async function startPipeline(options: PipelineOptions): Promise<Pipeline>
   const collect = (name: string) => {
     const lines = logs.get(name) ?? [];
     logs.set(name, lines);
-    return (line: string) => {
+    // startService splits each chunk of output at newlines, so a line that spans two chunks comes
+    // in two pieces. A piece that starts a JSON object but does not parse is kept and joined with
+    // the next one.
+    let partial = '';
+    return (piece: string) => {
+      const text = partial + piece;
       try {
-        lines.push(JSON.parse(line) as LogLine);
+        lines.push(JSON.parse(text) as LogLine);
+        partial = '';
       } catch {
-        lines.push({ message: line, unparsed: true });
+        if (partial === '' && text.startsWith('{')) {
+          partial = text;
+        } else if (partial !== '' && piece.startsWith('{') && isJson(piece)) {
+          lines.push({ message: partial, unparsed: true }, JSON.parse(piece) as LogLine);
+          partial = '';
+        } else if (partial !== '' && text.length < maxLineLength) {
+          partial = text;
+        } else {
+          lines.push({ message: text, unparsed: true });
+          partial = '';
+        }
       }
     };
   };
@@ -111,7 +127,7 @@ export async function startPipeline(options: PipelineOptions): Promise<Pipeline>
     const pushConsumer = await startPushConsumer();
 
     const pullWorkers: ServiceProcess[] = [];
-    const startPullWorker = async (name: string) => {
+    const startPullWorker = async (name: string, env: Record<string, string> = {}) => {
       const worker = await startService({
         name,
         entry: 'dist/pull-worker/server.mjs',
@@ -121,6 +137,7 @@ export async function startPipeline(options: PipelineOptions): Promise<Pipeline>
           SUBSCRIPTION: options.topology.subscriptions.directory.name,
           MAX_DELIVERY_ATTEMPTS: String(options.topology.subscriptions.directory.maxDeliveryAttempts),
           ...options.pullWorkerEnv,
+          ...env,
         },
         onOutput: collect(name),
       });
@@ -155,6 +172,18 @@ export async function startPipeline(options: PipelineOptions): Promise<Pipeline>
   } catch (error) {
     await Promise.all(started.map((service) => service.stop('SIGKILL')));
     throw error;
+  }
+}
+
+/** Maximum length of an unfinished log line kept while waiting for its end; a longer one is kept as unparsed text. */
+const maxLineLength = 1024 * 1024;
+
+function isJson(text: string): boolean {
+  try {
+    JSON.parse(text);
+    return true;
+  } catch {
+    return false;
   }
 }
 

@@ -23,7 +23,7 @@ describe('readConfig', () => {
       topicName: topology().topic.name,
       firestoreDatabase: '(default)',
       publishTimeoutMillis: 8000,
-      maxInflightPublishes: 2000,
+      maxInflightPublishes: 8000,
       logLevel: 'info',
       sourcesFile: 'config/local-sources.json',
       audiences: [],

@@ -14,19 +14,30 @@ export const defaults = {
   publishTimeoutMillis: 8_000,
   /**
    * Messages handed to the Pub/Sub client and not yet confirmed. Past this, requests get 503 at
-   * once, so memory stays bounded while Pub/Sub is slow or unreachable.
+   * once, so memory stays bounded while Pub/Sub is slow or unreachable. The bound fits a full batch
+   * of 100 events from each of the 80 concurrent requests that Cloud Run sends one instance by
+   * default (infra/settings.ts). With 2,000, a burst got 503 while Pub/Sub was healthy: 1,471 of
+   * 4,000 simultaneous requests in the benchmark's spike (BENCHMARKS.md).
    */
-  maxInflightPublishes: 2_000,
+  maxInflightPublishes: 8_000,
   logLevel: 'info',
 } as const;
 
 export const tuning = {
   /**
-   * Batching of the Pub/Sub client. With message ordering the client keeps one queue per ordering
-   * key (person id), so a batch only groups messages of the same person. The short delay keeps the
-   * latency of a single event low.
+   * Publish requests (see publish-batcher.ts). Messages leave on the next turn of the event loop
+   * while a request slot is free, and under load they wait for a slot and leave together. Pub/Sub
+   * accepts at most 1,000 messages and 10 MB per request. The byte limit leaves room for framing
+   * and is the 9 MiB that the client library (@google-cloud/pubsub 5) uses too.
    */
-  batching: { maxMessages: 100, maxMilliseconds: 5, maxBytes: 1024 * 1024 },
+  publishBatching: { maxMessagesPerRequest: 1_000, maxBytesPerRequest: 9 * 1024 * 1024, maxConcurrentRequests: 4 },
+  /**
+   * How long shutdown waits for Publish requests still in flight. By then every HTTP request has its
+   * response, so these messages belong to requests that got a 503, and their clients resend them.
+   * The wait only spares them the resend. The client retries an unavailable Publish for up to 600 s,
+   * far beyond Cloud Run's 10 s between SIGTERM and SIGKILL, so the wait is bounded.
+   */
+  flushTimeoutMillis: 2_000,
   /** Sent in `Retry-After` with every 503. */
   retryAfterSeconds: 5,
   /** Firestore reads of the status endpoint give up after this. */

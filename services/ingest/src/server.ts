@@ -1,4 +1,3 @@
-import { Firestore } from '@google-cloud/firestore';
 import { serve, type ServerType } from '@hono/node-server';
 import { DataValidator, createLogger, loadCatalog } from '@hr-events/contract';
 import type { Logger } from 'pino';
@@ -7,30 +6,33 @@ import { SourceAccess } from './auth/source-access.ts';
 import { loadSourcesFile } from './auth/sources-file.ts';
 import { ConfigError, readConfig, type IngestConfig } from './config.ts';
 import { tuning } from './defaults.ts';
+import { LazyFirestoreStatusReader } from './lazy-status-reader.ts';
+import { logDestination } from './log-destination.ts';
 import { PubSubEventPublisher } from './publisher.ts';
-import { FirestoreStatusReader } from './status.ts';
 
-// Process entry of the ingest: reads the configuration, builds the clients before listening so the
-// first request does not pay for them, and owns the signals. Cloud Run sends SIGTERM 10 s before
-// SIGKILL. On SIGTERM or SIGINT the ingest stops accepting connections, lets in-flight requests
-// finish, flushes the publisher, closes the clients and exits. A deadline exits anyway if a step hangs.
+// Process entry of the ingest: reads the configuration, listens as soon as the app is built, and
+// owns the signals. The Pub/Sub client loads right after the listener is up (see publisher.ts), and
+// the Firestore client on the first status read (see lazy-status-reader.ts). Cloud Run sends SIGTERM
+// 10 s before SIGKILL. On SIGTERM or SIGINT the ingest stops accepting connections, lets in-flight
+// requests finish, flushes the publisher, closes the clients and exits. A deadline exits anyway if
+// a step hangs.
 
 const service = 'ingest';
 
 const config = readConfigOrExit();
-const logger = createLogger({ service, level: config.logLevel });
+const logger = createLogger({ service, level: config.logLevel, destination: logDestination() });
 
 const catalog = loadCatalog();
 const sourceAccess = createSourceAccessOrExit();
 const publisher = new PubSubEventPublisher({ projectId: config.projectId, topicName: config.topicName });
-const firestore = new Firestore({ projectId: config.projectId, databaseId: config.firestoreDatabase });
+const statusReader = new LazyFirestoreStatusReader({ projectId: config.projectId, databaseId: config.firestoreDatabase });
 let isShuttingDown = false;
 
 const app = createApp({
   catalog,
   validator: new DataValidator(catalog),
   publisher,
-  statusReader: new FirestoreStatusReader(firestore),
+  statusReader,
   sourceAccess,
   logger,
   projectId: config.projectId,
@@ -74,7 +76,7 @@ async function shutdown(signal: NodeJS.Signals): Promise<void> {
     await closeServer(server);
     // Every request has its response, but the client may still hold messages of requests that timed out.
     await publisher.flush();
-    await Promise.all([publisher.close(), firestore.terminate()]);
+    await Promise.all([publisher.close(), statusReader.close()]);
   } catch (error) {
     logger.error({ err: error, signal }, 'ingest shutdown failed');
     process.exit(1);

@@ -49,6 +49,7 @@ describe('publishing to the emulator', () => {
       'ce-time': '2027-01-01T09:00:00Z',
       'ce-tenant': 'acme',
       'content-type': 'application/json',
+      'ingest-principal': 'test-client',
       traceparent: expect.stringMatching(/^00-4bf92f3577b34da6a3ce929d0e0e4736-[0-9a-f]{16}-01$/),
     });
     expect(message?.orderingKey).toBe('P-1001');

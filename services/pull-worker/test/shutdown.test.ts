@@ -11,7 +11,7 @@ import { freePort } from '../../../scripts/lib/emulators.ts';
 import { provisionTopology } from '../../../scripts/lib/provision.ts';
 import { emulatorEnvironment, uniqueProjectId } from '../../../test/support/project.ts';
 import { eventually, hiredEvent, publishEvents, readReceipt, testTopology, type LogLine } from './harness.ts';
-import { startPausableProxy } from './pausable-proxy.ts';
+import { startPausableProxy } from '../../../test/support/pausable-proxy.ts';
 
 // The real process entry (node services/pull-worker/src/server.ts). On SIGTERM while messages are
 // in flight, the process exits within Cloud Run's 10 s, every message it acked has its effect, and

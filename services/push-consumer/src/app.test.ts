@@ -2,7 +2,7 @@ import { Firestore } from '@google-cloud/firestore';
 import { afterAll, describe, expect, it } from 'vitest';
 import { ProblemType, collections, eventKey, type HrCloudEvent } from '@hr-events/contract';
 import { createApp, maxPushBodyBytes, type AppDependencies } from './app.ts';
-import { FirstDeliveryFaults } from './fault-injection.ts';
+import { FirstDeliveryFaults, SlowFirstDeliveries } from './fault-injection.ts';
 import type { OnboardingReceipt, OnboardingRecord } from './onboarding-record.ts';
 import { FirestoreOnboardingStore, StoreUnavailableError, type OnboardingStore } from './onboarding-store.ts';
 import { freePort } from '../../../scripts/lib/emulators.ts';
@@ -277,6 +277,26 @@ describe('retriable failures', () => {
     expect(second.status).toBe(200);
     expect(await onboardingDocument(event)).toMatchObject({ eventId: event.id });
     expect(lines[0]).toMatchObject({ severity: 'WARNING', outcome: 'retry', injectedFault: true, eventId: event.id });
+  });
+
+  it('overlapping deliveries record once', async () => {
+    // The first delivery waits before its write; the redelivery that Pub/Sub sends meanwhile writes first.
+    const { app, lines } = appWith({ slowDeliveries: new SlowFirstDeliveries(100, 300) });
+    const { event, message } = encodeEvent(hiredEvent());
+    const body = wrappedPushBody(message);
+
+    const first = app.request('/pubsub/push', pushInit(body));
+    const second = await app.request('/pubsub/push', pushInit(body));
+    const storedBeforeFirstEnds = await onboardingDocument(event);
+    const firstResponse = await first;
+
+    expect(second.status).toBe(200);
+    expect(await second.json()).toMatchObject({ outcome: 'processed' });
+    expect(storedBeforeFirstEnds).toMatchObject({ eventId: event.id });
+    expect(firstResponse.status).toBe(200);
+    expect(await firstResponse.json()).toMatchObject({ outcome: 'duplicate' });
+    expect(lines.map((line) => line.outcome)).toEqual([undefined, 'processed', 'duplicate']);
+    expect(lines[0]).toMatchObject({ severity: 'WARNING', injectedDelayMillis: 300, eventId: event.id });
   });
 
   it('unreachable Firestore returns 503', async () => {

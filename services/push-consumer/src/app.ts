@@ -2,7 +2,7 @@ import { Hono, type MiddlewareHandler } from 'hono';
 import { bodyLimit } from 'hono/body-limit';
 import type { Logger } from 'pino';
 import { ProblemType, maxBodyBytes, topology, type Catalog, type DataValidator } from '@hr-events/contract';
-import type { FirstDeliveryFaults } from './fault-injection.ts';
+import type { FirstDeliveryFaults, SlowFirstDeliveries } from './fault-injection.ts';
 import type { OnboardingStore } from './onboarding-store.ts';
 import { problemResponse } from './problem-response.ts';
 import { pushHandler } from './push-handler.ts';
@@ -19,6 +19,7 @@ export interface AppDependencies {
   logger: Logger;
   clock?: () => Date;
   faults?: FirstDeliveryFaults;
+  slowDeliveries?: SlowFirstDeliveries;
   projectId?: string;
   maxDeliveryAttempts?: number;
   pushPath?: string;
@@ -59,6 +60,7 @@ export function createApp(dependencies: AppDependencies): Hono {
       logger,
       clock: dependencies.clock ?? (() => new Date()),
       faults: dependencies.faults,
+      slowDeliveries: dependencies.slowDeliveries,
       projectId: dependencies.projectId,
       maxDeliveryAttempts: dependencies.maxDeliveryAttempts ?? subscription.maxDeliveryAttempts,
     }),

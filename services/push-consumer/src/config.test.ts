@@ -25,6 +25,8 @@ describe('readConfig', () => {
       pushAuthentication: 'enabled',
       maxDeliveryAttempts: 10,
       faultFailFirstDeliveryPercent: 0,
+      faultSlowFirstDeliveryPercent: 0,
+      faultSlowDeliveryMillis: 15_000,
       logLevel: 'info',
       pubsubEmulatorHost: undefined,
       firestoreEmulatorHost: undefined,
@@ -69,12 +71,32 @@ describe('readConfig', () => {
     expect(readConfig({ ...base, FAULT_FAIL_FIRST_DELIVERY_PERCENT: '20', FIRESTORE_EMULATOR_HOST: '127.0.0.1:8086' }).faultFailFirstDeliveryPercent).toBe(20);
   });
 
+  it('refuses slow deliveries without an emulator', () => {
+    expect(problemsOf({ ...base, FAULT_SLOW_FIRST_DELIVERY_PERCENT: '10' })).toEqual([
+      expect.stringMatching(/^FAULT_SLOW_FIRST_DELIVERY_PERCENT=10 is only allowed against the emulators/),
+    ]);
+    expect(readConfig({ ...base, FAULT_SLOW_FIRST_DELIVERY_PERCENT: '10', FAULT_SLOW_DELIVERY_MS: '12000', PUBSUB_EMULATOR_HOST: '127.0.0.1:8085' })).toMatchObject({
+      faultSlowFirstDeliveryPercent: 10,
+      faultSlowDeliveryMillis: 12_000,
+    });
+  });
+
   it('lists every invalid value with its range', () => {
-    const problems = problemsOf({ ...base, PORT: '0', MAX_DELIVERY_ATTEMPTS: '200', FAULT_FAIL_FIRST_DELIVERY_PERCENT: '-1', PUSH_AUTHENTICATION: 'off', LOG_LEVEL: 'loud', PUSH_SERVICE_ACCOUNT: 'push-invoker' });
+    const problems = problemsOf({
+      ...base,
+      PORT: '0',
+      MAX_DELIVERY_ATTEMPTS: '200',
+      FAULT_FAIL_FIRST_DELIVERY_PERCENT: '-1',
+      FAULT_SLOW_DELIVERY_MS: '0',
+      PUSH_AUTHENTICATION: 'off',
+      LOG_LEVEL: 'loud',
+      PUSH_SERVICE_ACCOUNT: 'push-invoker',
+    });
     expect(problems).toEqual([
       expect.stringContaining('PUSH_AUTHENTICATION="off" is invalid'),
       expect.stringContaining('PUSH_SERVICE_ACCOUNT="push-invoker" is not a service account email'),
       expect.stringContaining('FAULT_FAIL_FIRST_DELIVERY_PERCENT="-1" is invalid; set it to a whole number from 0 to 100'),
+      expect.stringContaining('FAULT_SLOW_DELIVERY_MS="0" is invalid; set it to a whole number from 1 to 120000'),
       expect.stringContaining('LOG_LEVEL="loud" is not a log level'),
       expect.stringContaining('PORT="0" is invalid; set it to a whole number from 1 to 65535'),
       expect.stringContaining('MAX_DELIVERY_ATTEMPTS="200" is invalid; set it to a whole number from 5 to 100'),

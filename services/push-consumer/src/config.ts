@@ -18,6 +18,9 @@ export interface PushConsumerConfig {
   /** The subscription's max delivery attempts, to log when a failing message is being dead-lettered. */
   maxDeliveryAttempts: number;
   faultFailFirstDeliveryPercent: number;
+  /** Share (0 to 100) of messages whose first delivery waits `faultSlowDeliveryMillis` before its write. */
+  faultSlowFirstDeliveryPercent: number;
+  faultSlowDeliveryMillis: number;
   logLevel: string;
   pubsubEmulatorHost: string | undefined;
   firestoreEmulatorHost: string | undefined;
@@ -30,6 +33,9 @@ export const defaults = {
   pushAuthentication: 'enabled',
   maxDeliveryAttempts: topology().subscriptions.onboarding.maxDeliveryAttempts,
   faultFailFirstDeliveryPercent: 0,
+  faultSlowFirstDeliveryPercent: 0,
+  // Longer than the shortest ack deadline Pub/Sub accepts (10 s), and shorter than the commit timeout.
+  faultSlowDeliveryMillis: 15_000,
   logLevel: 'info',
 } as const;
 
@@ -68,11 +74,19 @@ export function readConfig(env: NodeJS.ProcessEnv = process.env): PushConsumerCo
   }
 
   const faultFailFirstDeliveryPercent = readInteger(env, 'FAULT_FAIL_FIRST_DELIVERY_PERCENT', defaults.faultFailFirstDeliveryPercent, 0, 100, problems);
-  if (faultFailFirstDeliveryPercent > 0 && pubsubEmulatorHost === undefined && firestoreEmulatorHost === undefined) {
-    problems.push(
-      `FAULT_FAIL_FIRST_DELIVERY_PERCENT=${faultFailFirstDeliveryPercent} is only allowed against the emulators, because it makes the service fail deliveries on purpose; ` +
-        'unset it, or set PUBSUB_EMULATOR_HOST or FIRESTORE_EMULATOR_HOST',
-    );
+  const faultSlowFirstDeliveryPercent = readInteger(env, 'FAULT_SLOW_FIRST_DELIVERY_PERCENT', defaults.faultSlowFirstDeliveryPercent, 0, 100, problems);
+  const faultSlowDeliveryMillis = readInteger(env, 'FAULT_SLOW_DELIVERY_MS', defaults.faultSlowDeliveryMillis, 1, 120_000, problems);
+  const isEmulated = pubsubEmulatorHost !== undefined || firestoreEmulatorHost !== undefined;
+  for (const [name, value, effect] of [
+    ['FAULT_FAIL_FIRST_DELIVERY_PERCENT', faultFailFirstDeliveryPercent, 'fail deliveries'],
+    ['FAULT_SLOW_FIRST_DELIVERY_PERCENT', faultSlowFirstDeliveryPercent, 'delay deliveries'],
+  ] as const) {
+    if (value > 0 && !isEmulated) {
+      problems.push(
+        `${name}=${value} is only allowed against the emulators, because it makes the service ${effect} on purpose; ` +
+          'unset it, or set PUBSUB_EMULATOR_HOST or FIRESTORE_EMULATOR_HOST',
+      );
+    }
   }
 
   const logLevel = value('LOG_LEVEL') ?? defaults.logLevel;
@@ -90,6 +104,8 @@ export function readConfig(env: NodeJS.ProcessEnv = process.env): PushConsumerCo
     pushAuthentication,
     maxDeliveryAttempts: readInteger(env, 'MAX_DELIVERY_ATTEMPTS', defaults.maxDeliveryAttempts, 5, 100, problems),
     faultFailFirstDeliveryPercent,
+    faultSlowFirstDeliveryPercent,
+    faultSlowDeliveryMillis,
     logLevel,
     pubsubEmulatorHost,
     firestoreEmulatorHost,

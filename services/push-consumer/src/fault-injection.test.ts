@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { eventKey } from '@hr-events/contract';
-import { FirstDeliveryFaults } from './fault-injection.ts';
+import { FirstDeliveryFaults, SlowFirstDeliveries, isChosenKey } from './fault-injection.ts';
 
 const keys = Array.from({ length: 2000 }, (_, index) => eventKey('hr-system', `event-${index}`));
 
@@ -33,5 +33,27 @@ describe('FirstDeliveryFaults', () => {
 
   it('rejects a share outside 0 to 100', () => {
     expect(() => new FirstDeliveryFaults(101)).toThrow(/from 0 to 100, found 101/);
+  });
+});
+
+describe('SlowFirstDeliveries', () => {
+  it('delays the first delivery of chosen keys only', () => {
+    const slow = new SlowFirstDeliveries(40, 15_000);
+    const delays = keys.map((key, index) => slow.delayFor(key, `m-${index}`));
+    const delayed = keys.filter((_, index) => delays[index] === 15_000);
+    expect(delayed).toEqual(keys.filter((key) => isChosenKey(key, 40)));
+    expect(delays.every((delay) => delay === 0 || delay === 15_000)).toBe(true);
+    expect(delayed.length / keys.length).toBeGreaterThan(0.35);
+    expect(delayed.length / keys.length).toBeLessThan(0.45);
+  });
+
+  it('lets a redelivery through at once', () => {
+    const slow = new SlowFirstDeliveries(100, 12_000);
+    expect(slow.delayFor(keys[0] as string, 'm-1')).toBe(12_000);
+    expect(slow.delayFor(keys[0] as string, 'm-1')).toBe(0);
+  });
+
+  it('rejects a delay below 1 ms', () => {
+    expect(() => new SlowFirstDeliveries(10, 0)).toThrow(/above 0, found 0/);
   });
 });

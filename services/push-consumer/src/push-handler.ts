@@ -1,3 +1,4 @@
+import { setTimeout as sleep } from 'node:timers/promises';
 import type { Handler } from 'hono';
 import type { Logger } from 'pino';
 import {
@@ -10,7 +11,7 @@ import {
   type Catalog,
   type DataValidator,
 } from '@hr-events/contract';
-import type { FirstDeliveryFaults } from './fault-injection.ts';
+import type { FirstDeliveryFaults, SlowFirstDeliveries } from './fault-injection.ts';
 import { buildOnboardingReceipt, buildOnboardingRecord } from './onboarding-record.ts';
 import { StoreUnavailableError, type OnboardingStore } from './onboarding-store.ts';
 import { parsePushRequest, type PushRequest } from './push-request.ts';
@@ -28,6 +29,7 @@ export interface PushHandlerDependencies {
   logger: Logger;
   clock: () => Date;
   faults: FirstDeliveryFaults | undefined;
+  slowDeliveries?: SlowFirstDeliveries | undefined;
   /** For the trace field of log lines (projects/<id>/traces/<trace id>). */
   projectId: string | undefined;
   /** The subscription's max delivery attempts: a failed delivery at or above it is dead-lettered. */
@@ -92,6 +94,12 @@ export function pushHandler(dependencies: PushHandlerDependencies): Handler {
     if (dependencies.faults?.shouldFailDelivery(key, message.messageId) === true) {
       logger.warn({ ...fields, outcome: 'retry', injectedFault: true, ...latency() }, 'Injected failure of the first delivery (FAULT_FAIL_FIRST_DELIVERY_PERCENT); responded with 503.');
       return problemResponse({ type: ProblemType.storeUnavailable, title: 'Service unavailable', status: 503, detail: 'Injected failure of the first delivery; Pub/Sub will retry it.' });
+    }
+
+    const delayMillis = dependencies.slowDeliveries?.delayFor(key, message.messageId) ?? 0;
+    if (delayMillis > 0) {
+      logger.warn({ ...fields, injectedDelayMillis: delayMillis }, `Injected delay of the first delivery (FAULT_SLOW_FIRST_DELIVERY_PERCENT): waiting ${delayMillis} ms before the Firestore write.`);
+      await sleep(delayMillis);
     }
 
     const now = dependencies.clock();

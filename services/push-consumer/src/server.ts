@@ -4,7 +4,7 @@ import { serve } from '@hono/node-server';
 import { DataValidator, createLogger, loadCatalog } from '@hr-events/contract';
 import { createApp } from './app.ts';
 import { ConfigError, readConfig, type PushConsumerConfig } from './config.ts';
-import { FirstDeliveryFaults } from './fault-injection.ts';
+import { FirstDeliveryFaults, SlowFirstDeliveries } from './fault-injection.ts';
 import { FirestoreOnboardingStore } from './onboarding-store.ts';
 import { pushAuthentication } from './push-authentication.ts';
 
@@ -34,6 +34,13 @@ if (config.faultFailFirstDeliveryPercent > 0) {
   );
 }
 
+if (config.faultSlowFirstDeliveryPercent > 0) {
+  logger.warn(
+    { faultSlowFirstDeliveryPercent: config.faultSlowFirstDeliveryPercent, faultSlowDeliveryMillis: config.faultSlowDeliveryMillis },
+    `Fault injection is on: the first delivery of ${config.faultSlowFirstDeliveryPercent}% of messages waits ${config.faultSlowDeliveryMillis} ms before its Firestore write.`,
+  );
+}
+
 const app = createApp({
   authentication:
     config.pushAuthentication === 'disabled'
@@ -44,6 +51,8 @@ const app = createApp({
   validator: new DataValidator(catalog),
   logger,
   faults: config.faultFailFirstDeliveryPercent > 0 ? new FirstDeliveryFaults(config.faultFailFirstDeliveryPercent) : undefined,
+  slowDeliveries:
+    config.faultSlowFirstDeliveryPercent > 0 ? new SlowFirstDeliveries(config.faultSlowFirstDeliveryPercent, config.faultSlowDeliveryMillis) : undefined,
   projectId: config.projectId,
   maxDeliveryAttempts: config.maxDeliveryAttempts,
 });
