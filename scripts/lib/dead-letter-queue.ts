@@ -22,8 +22,8 @@ export interface DeadLetterQueueOptions {
 }
 
 const maxMessagesPerPull = 1000;
-// Pub/Sub may answer a pull with no messages while some remain, so the backlog counts as seen only
-// after several empty answers in a row.
+// Pub/Sub may return no messages from a pull while some remain, so the backlog counts as seen only
+// after several empty pulls in a row.
 const emptyPullsToStop = 3;
 /** Upper bound of messages held at once, so that a huge backlog cannot exhaust memory. */
 const maxMessagesHeld = 10_000;
@@ -42,17 +42,17 @@ export class DeadLetterQueue {
   }
 
   /**
-   * Pulls the whole backlog (up to 10,000 messages) and holds it until `ack` or `release`. The
-   * messages stay leased for the subscription's ack deadline (60 s in the topology); a message held
-   * longer is delivered again, and appears once in the result, with its newest ack id.
+   * Pulls the whole backlog (up to 10,000 messages) and keeps it leased until `ack` or `release`.
+   * The lease lasts the subscription's ack deadline (60 s in the topology); a message leased longer
+   * is delivered again, and appears once in the result, with its newest ack id.
    */
   async pullAll(): Promise<PulledDeadLetter[]> {
     const subscriber = await this.getSubscriber();
     const byMessageId = new Map<string, PulledDeadLetter>();
     let emptyPulls = 0;
     while (emptyPulls < emptyPullsToStop && byMessageId.size < maxMessagesHeld) {
-      // NOTE: returnImmediately is deprecated on Pub/Sub, which may then answer with no messages more
-      // often; the loop above tolerates that, and without it an empty subscription holds each pull open.
+      // NOTE: returnImmediately is deprecated on Pub/Sub, which may then return no messages more
+      // often; the loop above tolerates that, and without it an empty subscription keeps each pull open.
       const [response] = await subscriber.pull({ subscription: this.subscription, maxMessages: maxMessagesPerPull, returnImmediately: true });
       const received = response.receivedMessages ?? [];
       emptyPulls = received.length === 0 ? emptyPulls + 1 : 0;

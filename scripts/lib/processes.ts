@@ -30,21 +30,24 @@ export async function startService(options: StartServiceOptions): Promise<Servic
     env: { ...process.env, ...options.env, PORT: String(options.port), HOST: '127.0.0.1' },
     stdio: options.onOutput === undefined ? ['ignore', 'inherit', 'inherit'] : ['ignore', 'pipe', 'pipe'],
   });
-  // The last lines are kept for the error message when the service fails to start.
+  // The last lines are kept for the error message when the service fails to start. A chunk may end
+  // mid-line, so the unfinished tail waits for the next chunk.
   const recentLines: string[] = [];
   if (options.onOutput !== undefined) {
-    const forward = (chunk: Buffer) =>
-      chunk
-        .toString()
-        .split('\n')
-        .filter(Boolean)
-        .forEach((line) => {
+    const forwarder = () => {
+      let unfinished = '';
+      return (chunk: Buffer) => {
+        const lines = (unfinished + chunk.toString()).split('\n');
+        unfinished = lines.pop() ?? '';
+        for (const line of lines.filter(Boolean)) {
           recentLines.push(line);
           if (recentLines.length > 20) recentLines.shift();
           options.onOutput!(line);
-        });
-    child.stdout?.on('data', forward);
-    child.stderr?.on('data', forward);
+        }
+      };
+    };
+    child.stdout?.on('data', forwarder());
+    child.stderr?.on('data', forwarder());
   }
   const exited = new Promise<number | string>((resolve) => child.once('exit', (code, signal) => resolve(code ?? signal ?? 'unknown')));
   const url = `http://127.0.0.1:${options.port}`;

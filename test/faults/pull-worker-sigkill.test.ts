@@ -12,7 +12,7 @@ import { sendHostileEvents, validEvent } from './support/traffic.ts';
 // pull held, and for a while after the kill it keeps sending messages to the dead stream. Measured
 // here: none of them came back within 6 minutes, while a unary pull's expired lease comes back
 // after the ack deadline. So while events are missing, the test seeks the subscription back to the
-// scenario's start every 10 s, which marks those messages unacked again, in place of the expiry
+// scenario's start every 5 s, which marks those messages unacked again, in place of the expiry
 // that real Pub/Sub applies. The Firestore emulator also keeps the locks of the killed worker's
 // open transactions until they time out, so the restarted worker meets ABORTED on those documents,
 // nacks, and succeeds on a later delivery.

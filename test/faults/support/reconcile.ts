@@ -58,7 +58,7 @@ export interface ScenarioRun {
   extra?: Record<string, unknown> | (() => Record<string, unknown>);
   /** How long to wait for every accepted event to be recorded by both consumers. */
   settleTimeoutMillis?: number;
-  /** Called every 10 s while accepted events are still unrecorded, for a scenario that must help the emulator along. */
+  /** Called every 5 s while accepted events are still unrecorded, for a scenario that must help the emulator along. */
   whileWaiting?: () => Promise<void>;
 }
 
@@ -99,6 +99,7 @@ export interface ScenarioFigures {
 }
 
 const quietMillis = 3_000;
+const whileWaitingIntervalMillis = 5_000;
 
 export async function reconcile(run: ScenarioRun): Promise<ScenarioFigures> {
   const accepted = run.sent.filter((record) => record.outcome === 'accepted');
@@ -251,11 +252,11 @@ export function countOutcomes(pipeline: Pipeline, consumer: Consumer, kinds: str
 async function waitForReceipts(firestore: Firestore, keys: string[], timeoutMillis: number, whileWaiting?: () => Promise<void>): Promise<void> {
   const deadline = Date.now() + timeoutMillis;
   let pending = keys;
-  let nextCall = Date.now() + 10_000;
+  let nextCall = Date.now() + whileWaitingIntervalMillis;
   while (pending.length > 0 && Date.now() < deadline) {
     if (whileWaiting !== undefined && Date.now() >= nextCall) {
       await whileWaiting();
-      nextCall = Date.now() + 10_000;
+      nextCall = Date.now() + whileWaitingIntervalMillis;
     }
     const receipts = await readReceipts(firestore, pending);
     pending = pending.filter((key) => {
