@@ -9,7 +9,7 @@ import { buildServices, services } from '../scripts/lib/build.ts';
 
 export const buildDirectory = 'bench/dist';
 
-/** The built entry of a service (`ingest`, `push-consumer`, `pull-worker`) or of a benchmark server or variant. */
+/** Returns the built entry of a service (`ingest`, `push-consumer`, `pull-worker`) or of a benchmark server or variant. */
 export function builtEntry(name: string): string {
   return (services as readonly string[]).includes(name) ? `${buildDirectory}/${name}/server.mjs` : `${buildDirectory}/bench/${name}.mjs`;
 }

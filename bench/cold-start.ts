@@ -1,8 +1,10 @@
 import { spawn } from 'node:child_process';
+import { join } from 'node:path';
 import { request } from 'node:http';
 import { createInterface } from 'node:readline';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { freePort } from '../scripts/lib/emulators.ts';
+import { builtEntry } from './build.ts';
 import { onCleanUp } from './cleanup.ts';
 import type { BenchContext } from './context.ts';
 import { eventContentType, eventsPath, hiredEventBody, runIdPrefix } from './event-body.ts';
@@ -42,6 +44,33 @@ interface StartTimes {
 const listeningMessage = 'ingest listening';
 const attemptIntervalMillis = 2;
 const startTimeoutMillis = 30_000;
+
+export interface ColdStartFigure extends ColdStartResult {
+  /** The other variants, by name. */
+  variants: Record<string, ColdStartResult>;
+}
+
+/**
+ * Runs the figure for four variants. `bundled` is the ingest as `npm start` runs it, and
+ * `ingest-before` the ingest as it was before the benchmark work. `unbundled` runs the sources with
+ * Node's type stripping, and `bundled-compile-cache` the bundle with a compile cache that an
+ * earlier start has filled, as an image could ship it prepared.
+ */
+export async function runColdStartFigure(context: BenchContext): Promise<ColdStartFigure> {
+  const { bundled, ...variants } = await runColdStarts(context, [
+    { name: 'bundled', nodeArgs: [builtEntry('ingest')] },
+    { name: 'ingest-before', nodeArgs: [builtEntry('ingest-before')] },
+    { name: 'unbundled', nodeArgs: ['services/ingest/src/server.ts'] },
+    {
+      name: 'bundled-compile-cache',
+      nodeArgs: [builtEntry('ingest')],
+      env: { NODE_COMPILE_CACHE: join(context.logDirectory, 'compile-cache') },
+      uncountedStarts: 1,
+    },
+  ]);
+  if (bundled === undefined) throw new Error('The cold-start figure ran no start of the bundled ingest.');
+  return { ...bundled, variants };
+}
 
 /**
  * Starts every variant the set number of times, taking the variants in turn, so that other work on

@@ -1,7 +1,7 @@
 import type { BenchSettings } from './settings.ts';
 import type { Emulators } from './stack.ts';
 
-/** What every figure needs: the settings, the emulators, where logs go and how to authenticate. */
+/** Shared inputs of every figure: the settings, the emulators, the log folder and the credentials. */
 export interface BenchContext {
   settings: BenchSettings;
   emulators: Emulators;

@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs';
 
 // The ingest authenticates every source. The benchmark sends as the "benchmark" principal of the
 // local sources file, whose rate limit is far above any load here, with that principal's local
-// development key in x-api-key. A 429 would still be counted apart from other answers.
+// development key in x-api-key. A 429 would still be counted apart from other responses.
 
 export const sourcesFilePath = 'config/local-sources.json';
 export const benchmarkPrincipal = 'benchmark';

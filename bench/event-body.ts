@@ -30,12 +30,12 @@ const [beforeEventId, beforePersonId, afterPersonId] = JSON.stringify({
   },
 }).split(JSON.stringify(idPlaceholder).slice(1, -1)) as [string, string, string];
 
-/** The request body of event `id`; its person id is `P-<id>`. */
+/** Returns the request body of event `id`, whose person id is `P-<id>`. */
 export function hiredEventBody(id: string): string {
   return beforeEventId + id + beforePersonId + id + afterPersonId;
 }
 
-/** A prefix that keeps the ids of one load run apart from every other run's on the same emulators. */
+/** Returns an id prefix that keeps the ids of one load run apart from every other run's on the same emulators. */
 export function runIdPrefix(label: string): string {
   return `${label}-${Date.now().toString(36)}-${Math.floor(Math.random() * 36 ** 4).toString(36)}`;
 }

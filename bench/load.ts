@@ -1,17 +1,18 @@
 import { spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import type { LatencySummary } from './latency.ts';
+import { onCleanUp } from './cleanup.ts';
 import { nodeCommand } from './open-files.ts';
 
 // Runs load from a second process (bench/load-worker.ts), so that the load generator never shares
 // the event loop of the server it measures. Three kinds of load:
 // - closed loop (autocannon): a fixed number of connections, each sending its next request as soon
-//   as the previous one is answered. This measures capacity.
+//   as the response to the previous one arrives. This measures capacity.
 // - paced (open loop): requests start on a fixed schedule whatever the responses do, and latency is
 //   counted from the scheduled start, so a stalled server cannot hide its queue.
 // - clients: phases of simultaneous clients, each on its own connection sending an event every
-//   1/rate seconds and waiting for each answer. A phase ends once every client has its last
-//   answer, so no accepted event goes uncounted. This is the spike.
+//   1/rate seconds and waiting for each response. A phase ends once every client has its last
+//   response, so no accepted event goes uncounted. This is the spike.
 
 export interface LoadPhase {
   connections: number;
@@ -75,7 +76,7 @@ export interface LoadCounts {
 }
 
 export interface LoadResult extends LoadCounts {
-  /** Over every answered request, whatever its status. */
+  /** Over every request that got a response, whatever its status. */
   latency: LatencySummary;
   /** CPU time of the load worker itself, in seconds. */
   cpuSeconds: number;
@@ -97,15 +98,13 @@ export interface RunLoadOptions {
   onProgress?: (progress: LoadProgress) => void;
   /** File descriptors the worker needs: one per connection plus a margin. */
   openFiles?: number;
-  /** Registers the worker for clean-up, so Ctrl-C stops it too. */
-  track?: (stop: () => void) => () => void;
 }
 
 /** Runs one load job in a new worker process and resolves with its result. */
 export function runLoad(job: LoadJob, options: RunLoadOptions = {}): Promise<LoadResult> {
   const { command, args } = nodeCommand([workerPath], options.openFiles);
   const worker = spawn(command, args, { stdio: ['ignore', 'inherit', 'inherit', 'ipc'], serialization: 'advanced' });
-  const untrack = options.track?.(() => worker.kill('SIGKILL')) ?? (() => {});
+  const untrack = onCleanUp(() => worker.kill('SIGKILL'));
 
   return new Promise<LoadResult>((resolve, reject) => {
     let settled = false;

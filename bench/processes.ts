@@ -80,5 +80,5 @@ async function waitForHealth(started: BenchProcess, timeoutMillis: number): Prom
     await sleep(50);
   }
   await started.stop(0);
-  throw new Error(`${started.name} did not answer GET ${started.url}/health within ${timeoutMillis} ms; see ${started.logPath}.`);
+  throw new Error(`${started.name} did not respond to GET ${started.url}/health within ${timeoutMillis} ms; see ${started.logPath}.`);
 }

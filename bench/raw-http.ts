@@ -16,6 +16,12 @@ export class RawTimeoutError extends Error {
 }
 
 const headerEnd = Buffer.from('\r\n\r\n');
+/**
+ * A connection idle for longer is replaced before its next request. Node's HTTP server closes idle
+ * connections after 5 s (`keepAliveTimeout`), and a request written while that close is on its way
+ * would fail although the server never saw it.
+ */
+const maxIdleMillis = 4_000;
 const contentLengthPattern = /\r\ncontent-length:\s*(\d+)/i;
 const connectionClosePattern = /\r\nconnection:\s*close/i;
 
@@ -37,6 +43,8 @@ export class RawHttpConnection {
   private buffered: Buffer = Buffer.alloc(0);
 
   private pending: Pending | undefined;
+
+  private lastUsedAt = 0;
 
   constructor(host: string, port: number, timeoutMillis: number) {
     this.host = host;
@@ -60,6 +68,8 @@ export class RawHttpConnection {
   }
 
   private open(): Socket {
+    if (this.socket !== undefined && performance.now() - this.lastUsedAt > maxIdleMillis) this.close();
+    this.lastUsedAt = performance.now();
     if (this.socket !== undefined) return this.socket;
     const socket = connect(this.port, this.host);
     socket.setNoDelay(true);
@@ -92,6 +102,7 @@ export class RawHttpConnection {
     const body = this.buffered.toString('utf8', bodyStart, bodyStart + length);
     this.buffered = this.buffered.subarray(bodyStart + length);
     if (connectionClosePattern.test(head)) this.close();
+    this.lastUsedAt = performance.now();
     this.settle()?.resolve({ status, body });
   }
 

@@ -1,6 +1,6 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { cpus, loadavg, release, totalmem, type } from 'node:os';
-import type { ColdStartResult } from './cold-start.ts';
+import type { ColdStartFigure } from './cold-start.ts';
 import type { EndToEndResult } from './end-to-end.ts';
 import { round } from './latency.ts';
 import type { BenchSettings } from './settings.ts';
@@ -32,7 +32,7 @@ export interface BenchResults {
   halfRateP99Ms: number;
   /** By build of the ingest, all at half the best rate of `ingest`. */
   halfRate: Record<string, HalfRateMeasurement>;
-  coldStart: ColdStartResult & { variants: Record<string, ColdStartResult> };
+  coldStart: ColdStartFigure;
   endToEnd: EndToEndResult;
   spike: SpikeResult;
   /** Seconds each figure took, including its set-up. */
@@ -47,6 +47,29 @@ export interface TargetCheck {
   target: string;
   measured: string;
   isMet: boolean;
+}
+
+export type MeasuredFigures = Pick<BenchResults, 'throughput' | 'halfRate' | 'coldStart' | 'endToEnd' | 'spike' | 'durations' | 'loadAverageAtFigureStart'>;
+
+/** Puts the figures together with the run's context, the ratios and the target checks. */
+export function assembleResults(settings: BenchSettings, machine: Machine, figures: MeasuredFigures): BenchResults {
+  const rps = (server: string, connections: number) => figures.throughput[server]?.[String(connections)]?.rps;
+  const results: Omit<BenchResults, 'targets'> = {
+    mode: settings.mode,
+    date: new Date().toISOString(),
+    node: process.version,
+    machine: { ...machine, loadAverageAtEnd: loadavg().map((value) => round(value)) },
+    settings,
+    ratios: {
+      ingestToEcho50: ratio(rps('ingest', 50), rps('echo', 50)),
+      ingestToEcho256: ratio(rps('ingest', 256), rps('echo', 256)),
+      ingestToNaive50: ratio(rps('ingest', 50), rps('naive', 50)),
+      ingestToNaive256: ratio(rps('ingest', 256), rps('naive', 256)),
+    },
+    halfRateP99Ms: figures.halfRate.ingest?.p99Ms ?? 0,
+    ...figures,
+  };
+  return { ...results, targets: checkTargets(results) };
 }
 
 export function describeMachine(): Machine {
@@ -128,10 +151,10 @@ function renderMarkdown(results: BenchResults): string {
     '| --- | --- | --- | --- |',
     ...results.targets.map((check) => `| ${check.figure} | ${check.target} | ${check.measured} | ${check.isMet ? 'yes' : 'no'} |`),
     '',
-    `## Throughput and latency (${settings.throughput.seconds} s per measurement, closed-loop clients)`,
+    `## Throughput and latency (${settings.throughput.seconds} s per measurement, closed-loop clients, the quieter of ${settings.throughput.rounds} rounds)`,
     '',
     '"Cores" is the average number of cores each process used during the measurement: the server, the load generator, the emulators, ' +
-      'and everything else on the machine (other work slows every figure).',
+      'and everything else on the machine (other work slows every figure). Each row is the round in which that last share was lowest.',
     '',
     '| server | connections | requests/s | p50 ms | p99 ms | errors | non-202 | CPU s per 1,000 | peak RSS MiB | cores: server / load / emulators / other |',
     '| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |',
@@ -147,7 +170,7 @@ function renderMarkdown(results: BenchResults): string {
     '',
     `Ratios: ingest/echo ${ratios.ingestToEcho50} at 50 and ${ratios.ingestToEcho256} at 256 connections; ingest/naive ${ratios.ingestToNaive50} and ${ratios.ingestToNaive256}.`,
     '',
-    `At half the ingest's best rate (paced for ${settings.halfRate.seconds} s, latency from each request's scheduled start):`,
+    `At half the ingest's best rate (paced for ${settings.halfRate.seconds} s after ${settings.halfRate.warmupSeconds} s of warm-up, latency from each request's scheduled start):`,
     '',
     '| server | requests/s | p50 ms | p99 ms | errors | non-202 | cores: server / load / emulators / other |',
     '| --- | --- | --- | --- | --- | --- | --- |',
@@ -173,7 +196,7 @@ function renderMarkdown(results: BenchResults): string {
     '',
     `## Spike (each client sends at most ${spike.requestsPerClientPerSecond} event/s)`,
     '',
-    '| clients | seconds | accepted | answers by status | connection errors | timeouts |',
+    '| clients | seconds | accepted | responses by status | connection errors | timeouts |',
     '| --- | --- | --- | --- | --- | --- |',
     ...spike.phases.map(
       (phase) =>

@@ -2,14 +2,14 @@ import './environment.ts';
 import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { buildAll, builtEntry } from './build.ts';
+import { buildAll } from './build.ts';
 import { cleanUp } from './cleanup.ts';
-import { runColdStarts } from './cold-start.ts';
+import { runColdStartFigure } from './cold-start.ts';
 import type { BenchContext } from './context.ts';
 import { readBenchCredentials } from './credentials.ts';
 import { runEndToEnd } from './end-to-end.ts';
 import { round } from './latency.ts';
-import { checkTargets, describeMachine, ratio, writeResults, type BenchResults } from './report.ts';
+import { assembleResults, describeMachine, writeResults } from './report.ts';
 import { settingsFor, type BenchMode } from './settings.ts';
 import { runSpike } from './spike.ts';
 import { startEmulators } from './stack.ts';
@@ -73,49 +73,11 @@ async function main(mode: BenchMode): Promise<void> {
   log(`sources send as principal "benchmark" of config/local-sources.json, limited to ${credentials.eventsPerSecondLimit} events/s`);
 
   const { throughput, halfRate } = await timed('throughput', () => runThroughput(context, [...throughputServers(context), ...throughputVariants(context)]));
-
-  const coldStart = await timed('coldStart', async () => {
-    const { bundled, ...variants } = await runColdStarts(context, [
-      { name: 'bundled', nodeArgs: [builtEntry('ingest')] },
-      { name: 'ingest-before', nodeArgs: [builtEntry('ingest-before')] },
-      { name: 'unbundled', nodeArgs: ['services/ingest/src/server.ts'] },
-      // The cache is filled by a start that is not counted, as an image would ship it prepared.
-      {
-        name: 'bundled-compile-cache',
-        nodeArgs: [builtEntry('ingest')],
-        env: { NODE_COMPILE_CACHE: join(context.logDirectory, 'compile-cache') },
-        uncountedStarts: 1,
-      },
-    ]);
-    if (bundled === undefined) throw new Error('The cold-start figure ran no start of the bundled ingest.');
-    return { ...bundled, variants };
-  });
+  const coldStart = await timed('coldStart', () => runColdStartFigure(context));
   const endToEnd = await timed('endToEnd', () => runEndToEnd(context));
   const spike = await timed('spike', () => runSpike(context));
 
-  const rps = (server: string, connections: number) => throughput[server]?.[String(connections)]?.rps;
-  const partial: Omit<BenchResults, 'targets'> = {
-    mode,
-    date: new Date().toISOString(),
-    node: process.version,
-    machine: { ...machine, loadAverageAtEnd: loadavg().map((value) => round(value)) },
-    settings,
-    throughput,
-    ratios: {
-      ingestToEcho50: ratio(rps('ingest', 50), rps('echo', 50)),
-      ingestToEcho256: ratio(rps('ingest', 256), rps('echo', 256)),
-      ingestToNaive50: ratio(rps('ingest', 50), rps('naive', 50)),
-      ingestToNaive256: ratio(rps('ingest', 256), rps('naive', 256)),
-    },
-    halfRateP99Ms: halfRate.ingest?.p99Ms ?? 0,
-    halfRate,
-    coldStart,
-    endToEnd,
-    spike,
-    durations,
-    loadAverageAtFigureStart,
-  };
-  const results: BenchResults = { ...partial, targets: checkTargets(partial) };
+  const results = assembleResults(settings, machine, { throughput, halfRate, coldStart, endToEnd, spike, durations, loadAverageAtFigureStart });
   const written = writeResults(results, mode === 'quick' ? 'quick' : 'latest', mode === 'full');
   for (const check of results.targets) log(`${check.isMet ? 'met    ' : 'not met'} ${check.figure}: ${check.measured} (target ${check.target})`);
   log(`wrote ${written.join(' and ')}`);

@@ -1,4 +1,4 @@
-// What each figure of `npm run bench` runs, in the full run and in the quick run. The quick run
+// Settings of each figure of `npm run bench`, for the full run and for the quick run. The quick run
 // only checks that the script still works. It runs every figure for about two seconds with less
 // load, so its numbers are not comparable with the full run's.
 
@@ -16,8 +16,12 @@ export interface BenchSettings {
     /** Load before the first measurement of each server, so the JIT has compiled the hot path. */
     warmupSeconds: number;
     seconds: number;
+    /** Times every measurement is repeated; the one least disturbed by other work on the machine is kept. */
+    rounds: number;
+    /** The builds of the ingest measured beside it (see throughput.ts); all of them when unset. */
+    variants?: string[];
   };
-  halfRate: { seconds: number; maxConnections: number };
+  halfRate: { seconds: number; warmupSeconds: number; maxConnections: number };
   coldStart: { starts: number };
   endToEnd: {
     ratePerSecond: number;
@@ -43,8 +47,8 @@ export interface BenchSettings {
 
 const full: BenchSettings = {
   mode: 'full',
-  throughput: { connectionCounts: [50, 256], warmupSeconds: 3, seconds: 10 },
-  halfRate: { seconds: 10, maxConnections: 256 },
+  throughput: { connectionCounts: [50, 256], warmupSeconds: 3, seconds: 8, rounds: 2 },
+  halfRate: { seconds: 10, warmupSeconds: 3, maxConnections: 256 },
   coldStart: { starts: 10 },
   // The push path drained 18 to 40 events/s in earlier runs (the emulator pushes two at a time), so
   // 10 events/s keeps it below saturation; 102 s gives more than 1,000 events.
@@ -63,9 +67,9 @@ const full: BenchSettings = {
 
 const quick: BenchSettings = {
   mode: 'quick',
-  throughput: { connectionCounts: [50, 256], warmupSeconds: 0.5, seconds: 2 },
-  halfRate: { seconds: 2, maxConnections: 64 },
-  coldStart: { starts: 3 },
+  throughput: { connectionCounts: [50, 256], warmupSeconds: 0.5, seconds: 2, rounds: 1, variants: ['ingest-before'] },
+  halfRate: { seconds: 2, warmupSeconds: 0.5, maxConnections: 64 },
+  coldStart: { starts: 2 },
   endToEnd: { ratePerSecond: 10, seconds: 2, warmupSeconds: 1, maxConnections: 16 },
   spike: {
     phases: [

@@ -29,14 +29,14 @@ export interface SpikePhaseResult extends LoadCounts {
 export interface SpikeResult {
   phases: SpikePhaseResult[];
   requestsPerClientPerSecond: number;
-  /** 5xx answers, connection errors and timeouts: the target is none. */
+  /** 5xx responses, connection errors and timeouts; the target is 0. */
   edgeErrors: number;
   serverErrors: number;
   connectionErrors: number;
   timeouts: number;
-  /** 429 answers, counted apart from errors: the benchmark's principal has a limit far above this load. */
+  /** 429 responses, counted apart from errors, because the benchmark's principal has a limit far above this load. */
   rateLimited: number;
-  /** Other answers that are neither 202, 429 nor 5xx. */
+  /** Other responses that are neither 202, 429 nor 5xx. */
   otherNon2xx: number;
   accepted: number;
   /** Accepted events that each consumer recorded. */
@@ -44,11 +44,11 @@ export interface SpikeResult {
   recordedDirectory: number;
   /** Accepted events a consumer had not recorded when the drain ended. */
   lost: Record<ConsumerName, number>;
-  /** Events recorded without a 202: published, but answered otherwise or not at all. */
+  /** Events recorded without a 202: published, but their request got another response or none. */
   recordedWithoutAccept: number;
   /**
    * Once per consumer: the onboarding records and directory people (one person per event here) that
-   * the consumers wrote, against the receipts that say so, and receipts rewritten with a new time.
+   * the consumers wrote, to compare with the receipts, and the receipts rewritten with a new time.
    */
   onboardingRecords: number;
   directoryPeople: number;
@@ -135,7 +135,7 @@ export async function runSpike(context: BenchContext): Promise<SpikeResult> {
       ingestPeakRssMiB,
     };
     context.log(
-      `spike: ${spike.edgeErrors} edge errors, ${spike.rateLimited} answered 429, ${spike.accepted} accepted; recorded ${spike.recordedOnboarding} by onboarding, ` +
+      `spike: ${spike.edgeErrors} edge errors, ${spike.rateLimited} responses 429, ${spike.accepted} accepted; recorded ${spike.recordedOnboarding} by onboarding, ` +
         `${spike.recordedDirectory} by directory; peak backlog ${spike.peakBacklog}; drained in ${spike.drainSeconds ?? 'more than ' + drainTimeoutSeconds} s`,
     );
     return spike;

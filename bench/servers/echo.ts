@@ -1,8 +1,8 @@
 import { serve } from '@hono/node-server';
 import { Hono } from 'hono';
 
-// The "echo" baseline: a plain Hono POST handler that parses the JSON body and answers 202 without
-// publishing anything. It is the most this stack (Node, @hono/node-server, Hono) can serve.
+// The "echo" baseline: a plain Hono POST handler that parses the JSON body and responds 202 without
+// publishing anything. It shows the most that this stack (Node, @hono/node-server, Hono) can serve.
 
 const app = new Hono();
 

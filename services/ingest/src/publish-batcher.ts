@@ -10,7 +10,7 @@ import { invalidArgumentCode, publishErrorCode } from './publish-error.ts';
 // - Order per key: a key is in at most one Publish request at a time, so a later message of a key
 //   waits until the request carrying the earlier one has completed.
 // - Batching by concurrency, not by a timer: at most `maxConcurrentRequests` requests are in flight.
-//   At low load a message leaves on the next turn of the event loop; under load the messages that
+//   At low load a message leaves on the next turn of the event loop. Under load, the messages that
 //   arrive while every slot is busy leave together when a slot frees.
 
 export interface PublishBatchingOptions {
