@@ -123,7 +123,7 @@ const engagements = [
 ];
 await send('batch', keys['vendor-office'], { headers: batchType, body: JSON.stringify(engagements.map((item) => item.toJSON())) }, engagements, sent);
 
-// An invalid event: the ingest answers 400 with every problem, and nothing is published.
+// An invalid event: the ingest responds with 400 and every problem, and nothing is published.
 const invalid = {
   specversion: '1.0',
   id: `demo-${run}-invalid`,

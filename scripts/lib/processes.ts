@@ -19,7 +19,7 @@ export interface StartServiceOptions {
   entry: string;
   port: number;
   env: Record<string, string>;
-  /** Where the child's output goes: inherited by default, or a callback per line. */
+  /** Destination of the child's output: inherited by default, or a callback per line. */
   onOutput?: (line: string) => void;
   nodeArguments?: string[];
   healthTimeoutMillis?: number;
@@ -90,5 +90,5 @@ async function waitForHealth(service: ServiceProcess, timeoutMillis: number): Pr
     await sleep(50);
   }
   await service.stop('SIGKILL');
-  throw new Error(`${service.name} did not answer GET ${service.url}/health within ${timeoutMillis} ms.`);
+  throw new Error(`${service.name} did not respond to GET ${service.url}/health within ${timeoutMillis} ms.`);
 }

@@ -164,7 +164,7 @@ describe('pipeline end to end', () => {
       expect((await firestore.collection(collections.receipts).doc(eventKey(event.source, event.id)).get()).exists).toBe(false);
     }
 
-    // The directory holds each person's newest event. An older event is stale exactly when the
+    // The directory contains each person's newest event. An older event is stale exactly when the
     // directory recorded it after the newer one; the emulator's subscription is unordered (see
     // scripts/lib/provision.ts) and first deliveries fail at random, so either order happens.
     let staleCount = 0;

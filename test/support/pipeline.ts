@@ -44,7 +44,7 @@ export interface Pipeline {
 
 export const localSourcesFile = 'config/local-sources.json';
 
-/** The development API key of a source in the committed local sources file. */
+/** Reads the development API key of a source from the committed local sources file. */
 export function localApiKey(principal: string): string {
   const file = JSON.parse(readFileSync(localSourcesFile, 'utf8')) as {
     principals: { name: string; apiKeys: { localDevelopmentKey?: string }[] }[];

@@ -16,7 +16,7 @@ const severityByLevel: Record<string, string> = {
 export interface LoggerSettings {
   service: string;
   level?: string;
-  /** Where lines go; standard output by default. Tests pass a stream to read them back. */
+  /** Destination of the lines: standard output by default. Tests pass a stream to read them back. */
   destination?: pino.DestinationStream;
 }
 
@@ -29,7 +29,7 @@ export function createLogger(settings: LoggerSettings): Logger {
     formatters: {
       level: (label) => ({ severity: severityByLevel[label] ?? 'DEFAULT' }),
     },
-    // A safety net: event data holds personal data and is never logged, even by mistake.
+    // A safety net: event data contains personal data and is never logged, even by mistake.
     redact: { paths: ['data', 'event.data', 'record', '*.data', 'body'], censor: '[personal data removed]' },
   };
   return settings.destination === undefined ? pino(options) : pino(options, settings.destination);

@@ -47,7 +47,7 @@ export function toPubSubMessage(event: HrCloudEvent, catalog: Catalog, tracepare
   return { data: Buffer.from(JSON.stringify(record)), attributes, orderingKey: event.data.personId as string };
 }
 
-/** Why a consumer cannot process a message; the message goes to the dead-letter topic. */
+/** Reason a consumer cannot process a message, which then goes to the dead-letter topic. */
 export type PoisonReason = 'missing-attribute' | 'invalid-attribute' | 'unknown-type' | 'undecodable-data' | 'invalid-data';
 
 export class PoisonMessageError extends Error {
