@@ -9,7 +9,7 @@ export interface OpenFileLimits {
   hard: number;
 }
 
-/** The open-file limits of this process, from /proc/self/limits ("unlimited" as Infinity). */
+/** Returns the open-file limits of this process, from /proc/self/limits ("unlimited" as Infinity). */
 export function openFileLimits(): OpenFileLimits {
   const limits = readFileSync('/proc/self/limits', 'utf8');
   const match = /^Max open files\s+(\S+)\s+(\S+)/m.exec(limits);

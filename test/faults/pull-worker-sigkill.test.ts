@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { reconcile } from './support/reconcile.ts';
-import { saveLogs, startScenario, waitFor, type Scenario } from './support/scenario.ts';
+import { abandonedLockTopology, saveLogs, startScenario, waitFor, type Scenario } from './support/scenario.ts';
 import { sendHostileEvents, validEvent } from './support/traffic.ts';
 
 // The pull worker dies with SIGKILL while it has messages leased: no shutdown, no nack, no flush of
@@ -21,7 +21,7 @@ const eventCount = 300;
 let scenario: Scenario;
 
 beforeAll(async () => {
-  scenario = await startScenario('kill-pull');
+  scenario = await startScenario('kill-pull', { topology: abandonedLockTopology() });
 });
 
 afterAll(async () => {

@@ -2,7 +2,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startPausableProxy, type PausableProxy } from '../support/pausable-proxy.ts';
 import { reconcile } from './support/reconcile.ts';
-import { saveLogs, startScenario, waitFor, type Scenario } from './support/scenario.ts';
+import { abandonedLockTopology, saveLogs, startScenario, waitFor, type Scenario } from './support/scenario.ts';
 import { sendHostileEvents, validEvent } from './support/traffic.ts';
 
 // SIGTERM reaches the pull worker while events stream in. So that messages are surely unfinished
@@ -10,7 +10,9 @@ import { sendHostileEvents, validEvent } from './support/traffic.ts';
 // just before the signal: its transactions hang. The worker must close the stream, give the
 // messages in flight up to 6 s, nack the rest and exit within Cloud Run's 10 s. No message may be
 // acked without its effect, and the nacks of the shutdown must not push any message to the
-// dead-letter topic. A second worker then records the rest, each event once.
+// dead-letter topic. A second worker then records the rest, each event once. The hung
+// transactions leave locks behind in the Firestore emulator, so the directory subscription keeps
+// production's delivery attempts (see abandonedLockTopology).
 
 const eventCount = 400;
 const cloudRunGraceMillis = 10_000;
@@ -20,7 +22,7 @@ let proxy: PausableProxy;
 beforeAll(async () => {
   scenario = await startScenario('pull-term', async (emulators) => {
     proxy = await startPausableProxy(emulators.firestore.host);
-    return { pullWorkerEnv: { FIRESTORE_EMULATOR_HOST: proxy.host } };
+    return { topology: abandonedLockTopology(), pullWorkerEnv: { FIRESTORE_EMULATOR_HOST: proxy.host } };
   });
 });
 

@@ -4,9 +4,9 @@ import { FirestoreStatusReader, type StatusReader } from './status.ts';
 
 /**
  * Reads event statuses from Firestore, loading the client library on the first read. Only
- * GET /v1/events/{id} needs Firestore, and loading @google-cloud/firestore costs about 150 ms and
- * 45 MB of memory (Node 24, bench/ on a 2-core machine), so a cold start and the publish path do
- * without it. The first status read waits for the load.
+ * GET /v1/events/{id} needs Firestore, and loading @google-cloud/firestore took 100 to 180 ms and
+ * 45 MB of memory (measured with Node 24 on a 2-core machine), so a cold start and the publish path
+ * do without it. The first status read waits for the load.
  */
 export class LazyFirestoreStatusReader implements StatusReader {
   private readonly settings: Settings;

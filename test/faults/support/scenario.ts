@@ -28,6 +28,19 @@ export function faultTopology(overrides: TopologyOverrides['subscriptions'] = {}
   });
 }
 
+/**
+ * For scenarios that leave Firestore transactions open: a pull worker stopped or killed while its
+ * writes hang. The Firestore emulator holds the locks of those transactions for about a minute,
+ * and each later delivery of the same event waits about 18 s on a lock before `ABORTED` (measured
+ * here). Five attempts 1 s apart can all fall inside that window and dead-letter a valid event.
+ * Production's retry policy (10 attempts, backoff from 10 s to 600 s) spreads its attempts over
+ * much more than a minute, so these scenarios give the directory subscription production's
+ * attempt count.
+ */
+export function abandonedLockTopology(): Topology {
+  return faultTopology({ directory: { maxDeliveryAttempts: topology().subscriptions.directory.maxDeliveryAttempts } });
+}
+
 export interface Scenario {
   projectId: string;
   topology: Topology;
