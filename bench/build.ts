@@ -1,6 +1,6 @@
 import { dirname, resolve } from 'node:path';
 import { build, type BuildOptions, type Plugin } from 'esbuild';
-import { buildServices, services } from '../scripts/lib/build.ts';
+import { buildServices, precompiledValidators, services } from '../scripts/lib/build.ts';
 
 // Builds what the benchmark runs: the services (as `npm run build` does), the two baseline servers,
 // and variants of the ingest with one module swapped, bundled the same way as the services, so a
@@ -18,11 +18,16 @@ export interface IngestVariant {
   name: string;
   /** Module of services/ingest/src (for example `./publisher.ts`) and the file that replaces it. */
   replacements: Record<string, string>;
+  /** Compiles the event schemas at every start instead of in the build. */
+  compilesSchemasAtStart?: boolean;
+  /** Packages imported at the top of the bundle, so they load before the server listens, as before the benchmark work. */
+  loadsAtStart?: string[];
 }
 
 export const ingestVariants: IngestVariant[] = [
-  // The ingest as it was before the benchmark work: the client library's per-key batching, both
-  // client libraries loaded before the server listens, and log lines written asynchronously.
+  // The ingest as it was before the benchmark work: the client library's per-key batching, every
+  // client library loaded before the server listens, the schemas compiled at start, and log lines
+  // written asynchronously.
   {
     name: 'ingest-before',
     replacements: {
@@ -30,6 +35,8 @@ export const ingestVariants: IngestVariant[] = [
       './lazy-status-reader.ts': 'bench/variants/eager-status-reader.ts',
       './log-destination.ts': 'bench/variants/async-log-destination.ts',
     },
+    compilesSchemasAtStart: true,
+    loadsAtStart: ['google-auth-library'],
   },
   // Log lines written asynchronously, as pino does by default.
   { name: 'ingest-async-log', replacements: { './log-destination.ts': 'bench/variants/async-log-destination.ts' } },
@@ -38,6 +45,7 @@ export const ingestVariants: IngestVariant[] = [
 ];
 
 // The same settings as scripts/lib/build.ts: the Google Cloud client libraries stay external.
+const sharedBanner = "import { createRequire as __createRequire } from 'node:module'; const require = __createRequire(import.meta.url);";
 const sharedOptions: BuildOptions = {
   bundle: true,
   platform: 'node',
@@ -45,7 +53,7 @@ const sharedOptions: BuildOptions = {
   format: 'esm',
   external: ['@google-cloud/*', 'google-gax', 'google-auth-library', '@grpc/*'],
   logLevel: 'warning',
-  banner: { js: "import { createRequire as __createRequire } from 'node:module'; const require = __createRequire(import.meta.url);" },
+  banner: { js: sharedBanner },
 };
 
 export async function buildAll(): Promise<void> {
@@ -57,7 +65,8 @@ export async function buildAll(): Promise<void> {
         ...sharedOptions,
         entryPoints: ['services/ingest/src/server.ts'],
         outfile: builtEntry(variant.name),
-        plugins: [replaceModules(variant.replacements)],
+        plugins: [replaceModules(variant.replacements), ...(variant.compilesSchemasAtStart === true ? [] : [precompiledValidators()])],
+        banner: { js: [sharedBanner, ...(variant.loadsAtStart ?? []).map((name) => `import ${JSON.stringify(name)};`)].join('\n') },
       }),
     ),
   ]);

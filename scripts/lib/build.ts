@@ -1,11 +1,14 @@
 import { cpSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
-import { build } from 'esbuild';
+import { dirname } from 'node:path';
+import { build, type Plugin } from 'esbuild';
+import { loadCatalog } from '../../services/contract/src/catalog.ts';
+import { standaloneValidatorsModule } from '../../services/contract/src/standalone-validators.ts';
 
 // Bundles each service into one ES module under dist/<service>/server.mjs, next to a copy of the
 // schemas in dist/schemas. One file starts faster than hundreds of small modules. The Google Cloud
 // client libraries stay external: they load their protocol buffer definitions from files next to
 // their own code, so they run from node_modules (a container image installs them with
-// `npm ci --omit=dev`).
+// `npm ci --omit=dev`). The event schemas are compiled here as well (see precompiledValidators below).
 
 export const services = ['ingest', 'push-consumer', 'pull-worker'] as const;
 const external = ['@google-cloud/*', 'google-gax', 'google-auth-library', '@grpc/*'];
@@ -27,6 +30,7 @@ export async function buildServices(outputDirectory = 'dist'): Promise<void> {
         sourcemap: 'linked',
         metafile: true,
         external,
+        plugins: [precompiledValidators()],
         logLevel: 'warning',
         // Bundled CommonJS packages call require() for Node built-ins; give the ES module one.
         banner: { js: "import { createRequire as __createRequire } from 'node:module'; const require = __createRequire(import.meta.url);" },
@@ -34,4 +38,23 @@ export async function buildServices(outputDirectory = 'dist'): Promise<void> {
       writeFileSync(`${outputDirectory}/${service}/meta.json`, JSON.stringify(result.metafile));
     }),
   );
+}
+
+/**
+ * Replaces services/contract/src/precompiled-validators.ts with the catalog's schemas compiled by
+ * ajv, so that a service does not compile them at every start. The bundle also ships the schemas
+ * (dist/schemas), and DataValidator still compiles a type whose schema there differs from the one
+ * compiled here.
+ */
+export function precompiledValidators(): Plugin {
+  return {
+    name: 'precompiled-validators',
+    setup(builder) {
+      builder.onLoad({ filter: /[\\/]contract[\\/]src[\\/]precompiled-validators\.ts$/ }, (args) => ({
+        contents: standaloneValidatorsModule(loadCatalog('services/contract/schemas')),
+        loader: 'js',
+        resolveDir: dirname(args.path),
+      }));
+    },
+  };
 }

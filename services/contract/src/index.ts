@@ -4,6 +4,7 @@ export * from './cloudevent.ts';
 export * from './limits.ts';
 export * from './logging.ts';
 export * from './message.ts';
+export * from './precompiled-validators.ts';
 export * from './problems.ts';
 export * from './receipts.ts';
 export * from './source-policy.ts';

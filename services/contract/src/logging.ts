@@ -20,6 +20,25 @@ export interface LoggerSettings {
   destination?: pino.DestinationStream;
 }
 
+/**
+ * A safety net: event data contains personal data and is never logged, even by mistake. The paths are
+ * named one by one because a wildcard (`*.data`) makes pino copy every logged object before it
+ * redacts, which cost about 3 µs of each request's log line in the ingest (bench/, Node 24).
+ */
+export const personalDataPaths = [
+  'data',
+  'data_base64',
+  'body',
+  'record',
+  'event.data',
+  'event.data_base64',
+  'message.data',
+  'envelope.message.data',
+  'err.data',
+] as const;
+
+export const personalDataCensor = '[personal data removed]';
+
 export function createLogger(settings: LoggerSettings): Logger {
   const options: LoggerOptions = {
     level: settings.level ?? process.env.LOG_LEVEL ?? 'info',
@@ -29,8 +48,7 @@ export function createLogger(settings: LoggerSettings): Logger {
     formatters: {
       level: (label) => ({ severity: severityByLevel[label] ?? 'DEFAULT' }),
     },
-    // A safety net: event data contains personal data and is never logged, even by mistake.
-    redact: { paths: ['data', 'event.data', 'record', '*.data', 'body'], censor: '[personal data removed]' },
+    redact: { paths: [...personalDataPaths], censor: personalDataCensor },
   };
   return settings.destination === undefined ? pino(options) : pino(options, settings.destination);
 }

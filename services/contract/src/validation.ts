@@ -1,21 +1,47 @@
 import { Ajv, type ErrorObject, type ValidateFunction } from 'ajv';
 import addFormatsModule from 'ajv-formats';
 import type { Catalog } from './catalog.ts';
+import { precompiledValidators, type PrecompiledValidator } from './precompiled-validators.ts';
 import type { FieldProblem } from './problems.ts';
 
 // ajv-formats is CommonJS; under NodeNext its default import is the module object.
 const addFormats = addFormatsModule as unknown as (ajv: Ajv) => Ajv;
 
-/** Validates event data against its type's schema, compiled once per type at start-up. */
+/** Creates the ajv instance that compiles the schemas, both at start and in the build. */
+export function createAjv(options: { standaloneCode?: boolean } = {}): Ajv {
+  // $data lets one field refer to another, as endDate refers to startDate.
+  const ajv = new Ajv({
+    allErrors: true,
+    $data: true,
+    strict: true,
+    strictTypes: false,
+    ...(options.standaloneCode === true ? { code: { source: true, esm: true } } : {}),
+  });
+  addFormats(ajv);
+  return ajv;
+}
+
+/**
+ * Validates event data against its type's schema. A type whose schema the build compiled (see
+ * precompiled-validators.ts) uses that code; any other type, for example one added through
+ * HR_EVENTS_SCHEMA_DIR after the build, is compiled here, once, at start.
+ */
 export class DataValidator {
   private readonly validators = new Map<string, ValidateFunction>();
+  /** The types compiled at start because the build had no code for their schema. */
+  readonly compiledAtStart: string[] = [];
 
-  constructor(catalog: Catalog) {
-    // $data lets one field refer to another, as endDate refers to startDate.
-    const ajv = new Ajv({ allErrors: true, $data: true, strict: true, strictTypes: false });
-    addFormats(ajv);
+  constructor(catalog: Catalog, precompiled: ReadonlyMap<string, PrecompiledValidator> = precompiledValidators) {
+    let ajv: Ajv | undefined;
     for (const [type, entry] of catalog.types) {
-      this.validators.set(type, ajv.compile(entry.dataSchema));
+      const built = precompiled.get(type);
+      if (built !== undefined && built.schema === JSON.stringify(entry.dataSchema)) {
+        this.validators.set(type, built.validate);
+      } else {
+        ajv ??= createAjv();
+        this.validators.set(type, ajv.compile(entry.dataSchema));
+        this.compiledAtStart.push(type);
+      }
     }
   }
 

@@ -1,4 +1,5 @@
-import { OAuth2Client, type Certificates, type TokenPayload } from 'google-auth-library';
+import { setImmediate as nextTurn } from 'node:timers/promises';
+import type { Certificates, OAuth2Client, TokenPayload } from 'google-auth-library';
 
 // Verifies Google-signed ID tokens (`Authorization: Bearer <JWT>`) that a source's service account
 // obtains for the ingest's URL as audience, for example with `gcloud auth print-identity-token` or
@@ -38,14 +39,16 @@ export function googleCertificates(client: OAuth2Client): CertificateSource {
 export class IdTokenVerifier {
   private readonly audiences: string[];
 
-  private readonly client: OAuth2Client;
+  private readonly client: Promise<OAuth2Client>;
 
   private readonly certificates: CertificateSource;
 
   constructor(options: IdTokenVerifierOptions) {
     this.audiences = options.audiences;
-    this.client = options.client ?? new OAuth2Client();
-    this.certificates = options.certificates ?? googleCertificates(this.client);
+    this.client = options.client === undefined ? loadClient() : Promise.resolve(options.client);
+    // A failed load is reported by the first verify(), not as an unhandled rejection.
+    this.client.catch(() => undefined);
+    this.certificates = options.certificates ?? (async () => googleCertificates(await this.client)());
   }
 
   async verify(token: string): Promise<IdTokenResult> {
@@ -62,15 +65,33 @@ export class IdTokenVerifier {
       return { failure: 'certificates-unavailable', detail: "Google's token certificates cannot be fetched right now", status: 503, error };
     }
 
+    let client: OAuth2Client;
+    try {
+      client = await this.client;
+    } catch (error) {
+      return { failure: 'verifier-unavailable', detail: 'the token verifier could not be loaded', status: 503, error };
+    }
+
     let payload: TokenPayload | undefined;
     try {
-      const ticket = await this.client.verifySignedJwtWithCertsAsync(token, keys, this.audiences, googleIssuers, maxTokenLifetimeSeconds);
+      const ticket = await client.verifySignedJwtWithCertsAsync(token, keys, this.audiences, googleIssuers, maxTokenLifetimeSeconds);
       payload = ticket.getPayload();
     } catch (error) {
       return classifyVerificationError(error);
     }
     return checkClaims(payload);
   }
+}
+
+/**
+ * Loads google-auth-library and creates its client. Loading takes about 40 ms (Node 24, 2-core
+ * machine), so it starts on the next turn of the event loop, after the server has begun to listen,
+ * and the first token's verify() waits for it.
+ */
+async function loadClient(): Promise<OAuth2Client> {
+  await nextTurn();
+  const { OAuth2Client } = await import('google-auth-library');
+  return new OAuth2Client();
 }
 
 function checkClaims(payload: TokenPayload | undefined): IdTokenResult {
