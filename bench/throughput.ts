@@ -88,7 +88,7 @@ export const cloudRunHeapFlags = ['--max-old-space-size=256', '--max-semi-space-
  */
 export function throughputVariants(context: BenchContext): ServerDefinition[] {
   const variants = [
-    ...ingestVariants.map((variant) => ({ name: variant.name, nodeArgs: [builtEntry(variant.name)], env: context.ingestEnvironment })),
+    ...ingestVariants.filter((variant) => variant.coldStartOnly !== true).map((variant) => ({ name: variant.name, nodeArgs: [builtEntry(variant.name)], env: context.ingestEnvironment })),
     { name: 'ingest-heap-512mib', nodeArgs: [...cloudRunHeapFlags, builtEntry('ingest')], env: context.ingestEnvironment },
   ];
   const chosen = context.settings.throughput.variants;
