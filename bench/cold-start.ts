@@ -1,4 +1,5 @@
-import { spawn } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
+import { cpSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { request } from 'node:http';
 import { createInterface } from 'node:readline';
@@ -24,6 +25,11 @@ export interface ColdStartVariant {
   env?: Record<string, string>;
   /** Starts run first and left out of the figures, for example to fill a compile cache. */
   uncountedStarts?: number;
+  /**
+   * A filled compile cache folder. Each start reads a fresh copy of it, as each instance of an
+   * image starts with the folder as the image holds it.
+   */
+  compileCacheImage?: string;
 }
 
 export interface ColdStartResult {
@@ -54,15 +60,19 @@ export interface ColdStartFigure extends ColdStartResult {
  * Runs the figure for five variants. `bundled` is the ingest as `npm start` runs it, and
  * `ingest-before` the ingest as it was before the benchmark work. `ingest-start-work-before`
  * compiles the schemas and loads google-auth-library before listening. `unbundled` runs the sources with
- * Node's type stripping, and `bundled-compile-cache` the bundle with a compile cache that an
- * earlier start has filled, as an image could ship it prepared.
+ * Node's type stripping. `bundled-image-cache` is the bundle with the compile cache that the
+ * ingest's image fills at build time (scripts/fill-compile-cache.ts), and `bundled-compile-cache`
+ * the bundle with a compile cache that a whole earlier start has filled.
  */
 export async function runColdStartFigure(context: BenchContext): Promise<ColdStartFigure> {
+  const imageCache = join(context.logDirectory, 'image-compile-cache');
+  fillCompileCache(imageCache);
   const { bundled, ...variants } = await runColdStarts(context, [
     { name: 'bundled', nodeArgs: [builtEntry('ingest')] },
     { name: 'ingest-before', nodeArgs: [builtEntry('ingest-before')] },
     { name: 'ingest-start-work-before', nodeArgs: [builtEntry('ingest-start-work-before')] },
     { name: 'unbundled', nodeArgs: ['services/ingest/src/server.ts'] },
+    { name: 'bundled-image-cache', nodeArgs: [builtEntry('ingest')], compileCacheImage: imageCache },
     {
       name: 'bundled-compile-cache',
       nodeArgs: [builtEntry('ingest')],
@@ -72,6 +82,13 @@ export async function runColdStartFigure(context: BenchContext): Promise<ColdSta
   ]);
   if (bundled === undefined) throw new Error('The cold-start figure ran no start of the bundled ingest.');
   return { ...bundled, variants };
+}
+
+/** Runs the script that the ingest's Dockerfile runs to fill the image's compile cache. */
+function fillCompileCache(directory: string): void {
+  rmSync(directory, { recursive: true, force: true });
+  const result = spawnSync(process.execPath, ['scripts/fill-compile-cache.ts'], { env: { ...process.env, NODE_COMPILE_CACHE: directory }, encoding: 'utf8' });
+  if (result.status !== 0) throw new Error(`scripts/fill-compile-cache.ts failed with exit code ${result.status}: ${result.stderr}`);
 }
 
 /**
@@ -118,6 +135,7 @@ async function startOnce(context: BenchContext, variant: ColdStartVariant): Prom
     LOG_LEVEL: 'info',
     ...context.ingestEnvironment,
     ...variant.env,
+    ...(variant.compileCacheImage === undefined ? {} : { NODE_COMPILE_CACHE: freshCopy(context, variant.compileCacheImage) }),
     PORT: String(port),
     HOST: '127.0.0.1',
   };
@@ -189,4 +207,12 @@ function median(values: number[]): number {
   const sorted = [...values].sort((a, b) => a - b);
   const middle = Math.floor(sorted.length / 2);
   return round(sorted.length % 2 === 1 ? (sorted[middle] as number) : ((sorted[middle - 1] as number) + (sorted[middle] as number)) / 2, 1);
+}
+
+/** Copies a compile cache folder to a new folder for one start and returns the copy's path. */
+function freshCopy(context: BenchContext, directory: string): string {
+  const copy = join(context.logDirectory, 'compile-cache-of-this-start');
+  rmSync(copy, { recursive: true, force: true });
+  cpSync(directory, copy, { recursive: true });
+  return copy;
 }

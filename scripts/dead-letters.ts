@@ -25,7 +25,8 @@ Options:
   --drop                 ack the chosen messages that fail a check, which deletes them
   --json                 print JSON instead of text
 
-PUBSUB_EMULATOR_HOST aims the tool at the Pub/Sub emulator.`;
+PUBSUB_EMULATOR_HOST aims the tool at the Pub/Sub emulator. For the local stack, \`npm start\`
+prints the whole command line with its settings.`;
 
 /** A wrong command line or setting: printed with the usage, exit code 2. */
 class UsageError extends Error {}
@@ -50,6 +51,10 @@ try {
 }
 
 async function main(argv: string[]): Promise<number> {
+  if (argv.includes('--help') || argv.includes('-h')) {
+    console.log(usage);
+    return 0;
+  }
   const { values, positionals } = parseCommandLine(argv);
   const [command, ...messageIds] = positionals;
   if (command !== 'list' && command !== 'replay') throw new UsageError(`Unknown command ${JSON.stringify(command ?? '')}; use list or replay.`);

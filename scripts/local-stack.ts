@@ -83,7 +83,10 @@ async function main(): Promise<void> {
   console.log(
     `hr-events ready: ingest ${ingestUrl} (POST /v1/events, sources and their development keys in ${sourcesFile}), push consumer http://127.0.0.1:${pushPort}, ` +
       `${pullWorkerCount} pull worker(s), Pub/Sub emulator ${pubsubHost}, Firestore emulator ${firestoreHost}, project ${projectId}. ` +
-      'Try `npm run demo` in another terminal; Ctrl-C stops everything.',
+      `Try \`${ingestPort === 8080 ? '' : `INGEST_URL=${ingestUrl} `}npm run demo\` in another terminal; Ctrl-C stops everything.`,
+  );
+  console.log(
+    `Dead letters of this stack: PUBSUB_EMULATOR_HOST=${pubsubHost} GOOGLE_CLOUD_PROJECT=${projectId} SOURCES_FILE=${sourcesFile} npm run dead-letters -- list`,
   );
 }
 

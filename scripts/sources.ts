@@ -43,8 +43,9 @@ export function revokeKey(file: string, principalName: string, keyId: string): {
   const principal = findPrincipal(raw, principalName, file);
   const keys = principal.apiKeys ?? [];
   if (!keys.some((key) => key.id === keyId)) {
-    const ids = keys.map((key) => String(key.id)).join(', ') || 'none';
-    throw new CommandError(`"${principalName}" has no key "${keyId}" in ${file}; its key ids are: ${ids}.`);
+    const ids = keys.map((key) => String(key.id)).join(', ');
+    const known = ids === '' ? 'it has no keys' : `its key ids are ${ids}`;
+    throw new CommandError(`"${principalName}" has no key "${keyId}" in ${file}; ${known}.`);
   }
   principal.apiKeys = keys.filter((key) => key.id !== keyId);
   writeSources(file, raw);

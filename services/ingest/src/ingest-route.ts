@@ -7,7 +7,7 @@ import type { BoundedPublisher, PublishOutcome } from './bounded-publisher.ts';
 import { addLogFields, type IngestContext, type IngestEnv } from './context.ts';
 import { parseEvents } from './events.ts';
 import { eventModeOf } from './media-type.ts';
-import { createProblem, ProblemError, sendProblem } from './problem.ts';
+import { createProblem, ProblemError, secondsText, sendProblem } from './problem.ts';
 import { invalidArgumentCode, publishErrorCode } from './publisher.ts';
 
 export interface IngestRouteOptions {
@@ -89,11 +89,11 @@ function publishProblem(c: IngestContext, outcome: Exclude<PublishOutcome, { sta
   if (outcome.status === 'overloaded') {
     const detail =
       `The ingest has ${publisher.inFlight} messages waiting for Pub/Sub and holds at most ${publisher.limits.maxInflightPublishes}, ` +
-      `so nothing was published; retry after ${retryAfterSeconds} seconds.`;
+      `so nothing was published; retry after ${secondsText(retryAfterSeconds)}.`;
     return sendProblem(c, createProblem(ProblemType.publishUnavailable, 503, detail), retry);
   }
   if (outcome.status === 'timed-out') {
-    const detail = `Pub/Sub did not confirm ${eventsText} within ${publisher.limits.publishTimeoutMillis} ms; retry after ${retryAfterSeconds} seconds. ${duplicates}`;
+    const detail = `Pub/Sub did not confirm ${eventsText} within ${publisher.limits.publishTimeoutMillis} ms; retry after ${secondsText(retryAfterSeconds)}. ${duplicates}`;
     return sendProblem(c, createProblem(ProblemType.publishUnavailable, 503, detail), retry);
   }
 
@@ -105,6 +105,6 @@ function publishProblem(c: IngestContext, outcome: Exclude<PublishOutcome, { sta
   if (code === invalidArgumentCode) {
     return sendProblem(c, createProblem(ProblemType.internal, 500, 'The ingest could not publish the event because of an internal error; it was logged. Do not retry unchanged.'));
   }
-  const detail = `Publishing ${eventsText} to Pub/Sub failed; retry after ${retryAfterSeconds} seconds. ${duplicates}`;
+  const detail = `Publishing ${eventsText} to Pub/Sub failed; retry after ${secondsText(retryAfterSeconds)}. ${duplicates}`;
   return sendProblem(c, createProblem(ProblemType.publishUnavailable, 503, detail), retry);
 }

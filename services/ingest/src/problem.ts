@@ -61,3 +61,8 @@ export class ProblemError extends Error {
     this.headers = headers;
   }
 }
+
+/** Returns a number of seconds as text, for the Retry-After hint in a problem's detail. */
+export function secondsText(seconds: number): string {
+  return seconds === 1 ? '1 second' : `${seconds} seconds`;
+}

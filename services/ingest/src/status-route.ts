@@ -4,7 +4,7 @@ import type { Logger } from 'pino';
 import { forbiddenRead } from './auth/access-problems.ts';
 import type { SourceAccess } from './auth/source-access.ts';
 import { addLogFields, type IngestEnv } from './context.ts';
-import { createProblem, sendProblem } from './problem.ts';
+import { createProblem, secondsText, sendProblem } from './problem.ts';
 import { consumerView, type ConsumerView, type StatusReader } from './status.ts';
 import { raceTimeout, timedOut } from './timeout.ts';
 
@@ -46,7 +46,7 @@ export function eventStatus(options: StatusRouteOptions): Handler<IngestEnv> {
         receipts = found;
       } catch (error) {
         logger.error({ err: error, eventId: id, eventSource: source }, 'reading the event status from Firestore failed');
-        const detail = `The status of event "${id}" cannot be read right now; retry after ${retryAfterSeconds} seconds.`;
+        const detail = `The status of event "${id}" cannot be read right now; retry after ${secondsText(retryAfterSeconds)}.`;
         return sendProblem(c, createProblem(ProblemType.storeUnavailable, 503, detail), { 'retry-after': String(retryAfterSeconds) });
       }
     }

@@ -1,6 +1,6 @@
 import { ProblemType, type FieldProblem } from '@hr-events/contract';
 import { addLogFields, type IngestContext } from '../context.ts';
-import { createProblem, ProblemError } from '../problem.ts';
+import { createProblem, ProblemError, secondsText } from '../problem.ts';
 import type { Principal } from './source-access.ts';
 
 // The problems of the access checks: 401 for missing or invalid credentials, 403 for what the
@@ -40,7 +40,7 @@ export function rateLimited(c: IngestContext, principal: Principal, retryAfterSe
   const { eventsPerSecond, burst } = principal.rateLimit;
   const detail =
     `"${principal.name}" is over its rate limit of ${eventsPerSecond} events per second (up to ${burst} at once), so nothing was published; ` +
-    `retry after ${retryAfterSeconds} seconds.`;
+    `retry after ${secondsText(retryAfterSeconds)}.`;
   return new ProblemError(createProblem(ProblemType.rateLimited, 429, detail), { 'retry-after': String(retryAfterSeconds) });
 }
 
@@ -54,7 +54,7 @@ export function tooManyEventsAtOnce(principal: Principal, count: number): Proble
 export function verificationUnavailable(c: IngestContext, retryAfterSeconds: number): ProblemError {
   addLogFields(c, { authFailure: 'certificates-unavailable' });
   const problem = {
-    ...createProblem(ProblemType.internal, 503, `ID tokens cannot be verified right now; retry after ${retryAfterSeconds} seconds.`),
+    ...createProblem(ProblemType.internal, 503, `ID tokens cannot be verified right now; retry after ${secondsText(retryAfterSeconds)}.`),
     title: 'Authentication unavailable',
   };
   return new ProblemError(problem, { 'retry-after': String(retryAfterSeconds) });

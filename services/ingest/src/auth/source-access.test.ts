@@ -224,7 +224,7 @@ describe('rate limit', () => {
     expect(response.headers.get('retry-after')).toBe('1');
     const problem = await jsonOf(response);
     expect(problem.type).toBe(ProblemType.rateLimited);
-    expect(problem.detail).toBe('"limited" is over its rate limit of 2 events per second (up to 3 at once), so nothing was published; retry after 1 seconds.');
+    expect(problem.detail).toBe('"limited" is over its rate limit of 2 events per second (up to 3 at once), so nothing was published; retry after 1 second.');
     expect(publisher.messages.map((message) => message.attributes['ce-id'])).toEqual(['r-1', 'r-2', 'r-3']);
     expect(logs.at(-1)).toMatchObject({ status: 429, principal: 'limited', retryAfterSeconds: 1 });
   });

@@ -130,7 +130,7 @@ export class SourceAccess {
     const result = this.apiKeys.verify(key.trim());
     if (result.failure !== undefined) addLogFields(c, { credential: 'api-key', keyId: result.keyId, claimedPrincipal: result.principal });
     if (result.failure === 'malformed-key') {
-      throw unauthenticated(c, result.failure, 'The x-api-key value is not an hr-events API key, which has the form hrk.<source>.<key id>.<secret>; check that the whole key was sent.');
+      throw unauthenticated(c, result.failure, 'The x-api-key value is not an hr-events API key, which has the form hrk.<source>.<key id>.<secret>, where the secret is 43 characters of A-Z, a-z, 0-9, "_" and "-"; check that the whole key was sent.');
     }
     if (result.failure !== undefined) {
       throw unauthenticated(c, result.failure, 'The API key in x-api-key is not valid: it is unknown or was revoked. Ask the operator of the ingest for a new key.');
