@@ -27,7 +27,7 @@ export interface ColdStartVariant {
   uncountedStarts?: number;
   /**
    * A filled compile cache folder. Each start reads a fresh copy of it, as each instance of an
-   * image starts with the folder as the image holds it.
+   * image starts with the folder as it is in the image.
    */
   compileCacheImage?: string;
 }
@@ -57,7 +57,7 @@ export interface ColdStartFigure extends ColdStartResult {
 }
 
 /**
- * Runs the figure for five variants. `bundled` is the ingest as `npm start` runs it, and
+ * Runs the figure for six variants. `bundled` is the ingest as `npm start` runs it, and
  * `ingest-before` the ingest as it was before the benchmark work. `ingest-start-work-before`
  * compiles the schemas and loads google-auth-library before listening. `unbundled` runs the sources with
  * Node's type stripping. `bundled-image-cache` is the bundle with the compile cache that the
