@@ -78,7 +78,7 @@ describe('sources command', () => {
     expect(noSource.stderr).toContain(`${file} has no source named "payroll"; its sources are: hr-system, vendor-office, benchmark.`);
     const noKey = sources('revoke', 'hr-system', 'k9', '--file', file);
     expect(noKey.status).toBe(1);
-    expect(noKey.stderr).toContain(`"hr-system" has no key "k9" in ${file}; its key ids are: k1.`);
+    expect(noKey.stderr).toContain(`"hr-system" has no key "k9" in ${file}; its key ids are k1.`);
     expect(readFileSync(file, 'utf8')).toBe(before);
   });
 
