@@ -197,7 +197,7 @@ describe('poison messages', () => {
     expect(await response.json()).toMatchObject({ type: ProblemType.poisonMessage, detail: expect.stringContaining('unknown-type') });
     expect(await onboardingDocument(event)).toBeUndefined();
     expect(lines[0]).toMatchObject({ outcome: 'poison', poisonReason: 'unknown-type' });
-    expect(lines[0]?.eventId).toBeUndefined();
+    expect(lines[0]).toMatchObject({ eventId: event.id, source: event.source, type: 'hr.employee.promoted' });
   });
 
   it('end date before start date is poison, logged without dates', async () => {

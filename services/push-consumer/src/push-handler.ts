@@ -84,7 +84,7 @@ export function pushHandler(dependencies: PushHandlerDependencies): Handler {
       event = fromPubSubMessage(message.data, message.attributes, catalog, validator);
     } catch (error) {
       if (!(error instanceof PoisonMessageError)) throw error;
-      return rejectPoison(error, fields, isLastAttempt, latency);
+      return rejectPoison(error, fields, message.attributes, isLastAttempt, latency);
     }
 
     // Added in place, so that the unexpected-error line of the caller names the event too.
@@ -119,11 +119,13 @@ export function pushHandler(dependencies: PushHandlerDependencies): Handler {
     return Response.json({ outcome: processed ? 'processed' : 'duplicate', messageId: message.messageId, eventId: event.id, source: event.source });
   }
 
-  function rejectPoison(error: PoisonMessageError, fields: Record<string, unknown>, isLastAttempt: boolean, latency: Latency): Response {
+  function rejectPoison(error: PoisonMessageError, fields: Record<string, unknown>, attributes: Record<string, string> | undefined, isLastAttempt: boolean, latency: Latency): Response {
     // Invalid-data messages can quote field values, which are personal data; the pointers are not.
     const invalidFields = error.problems.map((problem) => problem.pointer);
     const description = invalidFields.length > 0 ? `invalid fields ${invalidFields.join(', ')}` : error.message;
-    const logFields = { ...fields, outcome: 'poison', poisonReason: error.reason, invalidFields, ...latency() };
+    // The event's ids as the attributes claim them, which may be missing or wrong in a poison message.
+    const claimedIds = { eventId: attributes?.['ce-id'], source: attributes?.['ce-source'], type: attributes?.['ce-type'] };
+    const logFields = { ...fields, ...claimedIds, outcome: 'poison', poisonReason: error.reason, invalidFields, ...latency() };
     if (isLastAttempt) {
       logger.error(logFields, `Poison message (${error.reason}: ${description}) failed delivery attempt ${fields.deliveryAttempt} of ${maxDeliveryAttempts}; Pub/Sub moves it to the dead-letter topic.`);
     } else {
