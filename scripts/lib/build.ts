@@ -11,6 +11,9 @@ import { standaloneValidatorsModule } from '../../services/contract/src/standalo
 // `npm ci --omit=dev`). The event schemas are compiled here as well (see precompiledValidators below).
 
 export const services = ['ingest', 'push-consumer', 'pull-worker'] as const;
+
+/** A banner that gives the ES module a require(), which bundled CommonJS packages call for Node built-ins. */
+export const esmRequireBanner = "import { createRequire as __createRequire } from 'node:module'; const require = __createRequire(import.meta.url);";
 const external = ['@google-cloud/*', 'google-gax', 'google-auth-library', '@grpc/*'];
 
 export async function buildServices(outputDirectory = 'dist'): Promise<void> {
@@ -32,8 +35,7 @@ export async function buildServices(outputDirectory = 'dist'): Promise<void> {
         external,
         plugins: [precompiledValidators()],
         logLevel: 'warning',
-        // Bundled CommonJS packages call require() for Node built-ins; give the ES module one.
-        banner: { js: "import { createRequire as __createRequire } from 'node:module'; const require = __createRequire(import.meta.url);" },
+        banner: { js: esmRequireBanner },
       });
       writeFileSync(`${outputDirectory}/${service}/meta.json`, JSON.stringify(result.metafile));
     }),

@@ -23,7 +23,7 @@ export function createAjv(options: { standaloneCode?: boolean } = {}): Ajv {
 
 /**
  * Validates event data against its type's schema. A type whose schema the build compiled (see
- * precompiled-validators.ts) uses that code; any other type, for example one added through
+ * precompiled-validators.ts) uses that code. Any other type, for example one added through
  * HR_EVENTS_SCHEMA_DIR after the build, is compiled here, once, at start.
  */
 export class DataValidator {

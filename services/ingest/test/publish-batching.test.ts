@@ -1,11 +1,10 @@
-import { PubSub } from '@google-cloud/pubsub';
+import type { PubSub } from '@google-cloud/pubsub';
 import { loadCatalog, toPubSubMessage, topology, type HrCloudEvent, type OutgoingMessage } from '@hr-events/contract';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { provisionTopology } from '../../../scripts/lib/provision.ts';
-import { emulatorEnvironment, uniqueProjectId } from '../../../test/support/project.ts';
-import { PubSubEventPublisher } from '../src/publisher.ts';
+import { uniqueProjectId } from '../../../test/support/project.ts';
+import type { PubSubEventPublisher } from '../src/publisher.ts';
 import { hiredData } from './support/fixtures.ts';
-import { receiveMessages } from './support/pubsub.ts';
+import { receiveMessages, startEmulatorPublisher, type EmulatorPublisher } from './support/pubsub.ts';
 
 // The publisher's batching against the Pub/Sub emulator: messages of several people published in
 // the same turn of the event loop travel in shared Publish requests (see publish-batcher.test.ts),
@@ -15,19 +14,17 @@ const projectId = uniqueProjectId('ingest-batching');
 const names = topology();
 const catalog = loadCatalog();
 const traceparent = '00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01';
+let emulator: EmulatorPublisher;
 let admin: PubSub;
 let publisher: PubSubEventPublisher;
 
 beforeAll(async () => {
-  const env = emulatorEnvironment(projectId);
-  admin = new PubSub({ projectId, apiEndpoint: env.PUBSUB_EMULATOR_HOST });
-  await provisionTopology({ projectId, topology: names, pushEndpoint: 'http://127.0.0.1:9/pubsub/push', pubsub: admin });
-  publisher = new PubSubEventPublisher({ projectId, topicName: names.topic.name, clientConfig: { apiEndpoint: env.PUBSUB_EMULATOR_HOST } });
+  emulator = await startEmulatorPublisher(projectId, names);
+  ({ admin, publisher } = emulator);
 });
 
 afterAll(async () => {
-  await publisher?.close();
-  await admin?.close();
+  await emulator?.close();
 });
 
 function hireMessage(id: string, personId: string): OutgoingMessage {

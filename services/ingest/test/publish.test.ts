@@ -1,12 +1,11 @@
-import { PubSub } from '@google-cloud/pubsub';
+import type { PubSub } from '@google-cloud/pubsub';
 import { loadCatalog, toPubSubMessage, topology, type HrCloudEvent } from '@hr-events/contract';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { provisionTopology } from '../../../scripts/lib/provision.ts';
-import { emulatorEnvironment, uniqueProjectId } from '../../../test/support/project.ts';
-import { PubSubEventPublisher } from '../src/publisher.ts';
+import { uniqueProjectId } from '../../../test/support/project.ts';
+import type { PubSubEventPublisher } from '../src/publisher.ts';
 import { engagedEvent, hiredData, hiredEvent } from './support/fixtures.ts';
 import { createTestApp, jsonOf, postJson } from './support/harness.ts';
-import { receiveMessages } from './support/pubsub.ts';
+import { receiveMessages, startEmulatorPublisher, type EmulatorPublisher } from './support/pubsub.ts';
 
 // The real publisher against the Pub/Sub emulator, with the topic, its Avro schema and the
 // subscriptions provisioned as in production.
@@ -14,19 +13,17 @@ import { receiveMessages } from './support/pubsub.ts';
 const projectId = uniqueProjectId('ingest-publish');
 const names = topology();
 const traceparent = '00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01';
+let emulator: EmulatorPublisher;
 let admin: PubSub;
 let publisher: PubSubEventPublisher;
 
 beforeAll(async () => {
-  const env = emulatorEnvironment(projectId);
-  admin = new PubSub({ projectId, apiEndpoint: env.PUBSUB_EMULATOR_HOST });
-  await provisionTopology({ projectId, topology: names, pushEndpoint: 'http://127.0.0.1:9/pubsub/push', pubsub: admin });
-  publisher = new PubSubEventPublisher({ projectId, topicName: names.topic.name, clientConfig: { apiEndpoint: env.PUBSUB_EMULATOR_HOST } });
+  emulator = await startEmulatorPublisher(projectId, names);
+  ({ admin, publisher } = emulator);
 });
 
 afterAll(async () => {
-  await publisher?.close();
-  await admin?.close();
+  await emulator?.close();
 });
 
 describe('publishing to the emulator', () => {

@@ -17,9 +17,9 @@ import { servePushEndpoint, waitFor } from './support/serve.ts';
 // here (test/push-authentication.test.ts covers it), and it retries a failed push after a fixed
 // second, whatever the subscription's backoff.
 //
-// The file starts a Pub/Sub emulator of its own. The emulator pushes at most two requests at a
-// time, and on the shared emulator of the test run, the other files' push traffic once delayed the
-// poison messages here past a minute under CI load, with no dead letter at all.
+// The file starts a Pub/Sub emulator of its own, because the emulator pushes at most two requests
+// at a time. On the emulator that the whole test run shares, the other files' push traffic once
+// kept both poison messages here from being dead-lettered within a minute under CI load.
 
 const projectId = uniqueProjectId('push-sub');
 let emulator: Emulator;

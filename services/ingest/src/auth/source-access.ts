@@ -150,7 +150,7 @@ export class SourceAccess {
 
     const result = await this.idTokens.verify(token);
     if (result.failure !== undefined && result.status === 503) {
-      this.options.logger.error({ err: result.error, authFailure: result.failure }, `${result.detail}, so the request got 503`);
+      this.options.logger.error({ err: result.error, authFailure: result.failure }, `${result.detail}; responded with 503`);
       throw verificationUnavailable(c, this.options.retryAfterSeconds);
     }
     if (result.failure !== undefined) throw unauthenticated(c, result.failure, `The ID token is not valid: ${result.detail}.`, true);
